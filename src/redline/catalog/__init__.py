@@ -1,0 +1,112 @@
+"""The scenario catalog: the built-in scenarios and user-supplied files, and suites of them."""
+
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from redline.catalog.schema import Scenario
+from redline.errors import InputFileError, Problem, UsageError
+from redline.yamlfile import load_model, load_yaml
+
+BUILTIN_DIR = Path(__file__).parent / "scenarios"
+BUILTIN_SUITES = {"all", "default", "attacks", "benign"}
+
+
+class SuiteFile(BaseModel):
+    """A named selection of scenarios: id globs or `category:NAME`, minus exclusions."""
+
+    model_config = ConfigDict(extra="forbid")
+    suite: str
+    include: list[str] = Field(min_length=1)
+    exclude: list[str] = Field(default_factory=list)
+    scenarios_dir: str | None = None
+
+
+def scenario_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+
+
+def load_scenarios(paths: list[Path]) -> list[Scenario]:
+    """Load and validate every scenario file; report every problem, not just the first."""
+    problems: list[Problem] = []
+    found: dict[str, tuple[Scenario, Path]] = {}
+    for path in paths:
+        try:
+            scenario = load_model(Scenario, path)
+        except InputFileError as exc:
+            problems.extend(exc.problems)
+            continue
+        if scenario.id in found:
+            other = found[scenario.id][1]
+            msg = f"duplicate id {scenario.id!r} (also {other})"
+            problems.append(Problem(str(path), 1, "id", msg))
+            continue
+        found[scenario.id] = (scenario, path)
+    if problems:
+        raise InputFileError(problems)
+    return sorted((s for s, _ in found.values()), key=lambda s: s.id)
+
+
+def builtin_catalog() -> list[Scenario]:
+    return load_scenarios(scenario_files(BUILTIN_DIR))
+
+
+def _matches(scenario: Scenario, pattern: str) -> bool:
+    if pattern.startswith("category:"):
+        return scenario.category == pattern.split(":", 1)[1]
+    if pattern.startswith("severity:"):
+        return scenario.severity == pattern.split(":", 1)[1]
+    return fnmatch.fnmatchcase(scenario.id, pattern)
+
+
+def select(scenarios: list[Scenario], include: list[str], exclude: list[str]) -> list[Scenario]:
+    return [
+        s for s in scenarios
+        if any(_matches(s, p) for p in include) and not any(_matches(s, p) for p in exclude)
+    ]
+
+
+def _suite_from_file(path: Path) -> list[Scenario]:
+    data, _ = load_yaml(path)
+    if isinstance(data, dict) and "suite" in data:
+        suite = load_model(SuiteFile, path)
+        base = builtin_catalog()
+        if suite.scenarios_dir:
+            base += load_scenarios(scenario_files(path.parent / suite.scenarios_dir))
+        chosen = select(base, suite.include, suite.exclude)
+        if not chosen:
+            raise InputFileError([Problem(str(path), None, "include", "selects no scenario")])
+        return chosen
+    return load_scenarios([path])
+
+
+def load_suite(name: str) -> list[Scenario]:
+    """Resolve --suite: a built-in suite name, a category, a directory, or a YAML file."""
+    path = Path(name)
+    if path.exists():
+        if path.is_dir():
+            files = scenario_files(path)
+            if not files:
+                raise UsageError(f"no scenario files (*.yaml) under {path}")
+            return load_scenarios(files)
+        return _suite_from_file(path)
+    catalog = builtin_catalog()
+    if name in ("all", "default"):
+        return catalog
+    if name == "attacks":
+        return [s for s in catalog if s.category != "benign_control"]
+    if name == "benign":
+        return [s for s in catalog if s.category == "benign_control"]
+    chosen = select(catalog, [name, f"category:{name}"], [])
+    if not chosen:
+        categories = sorted({s.category for s in catalog})
+        raise UsageError(
+            f"unknown suite {name!r}: not a file, a built-in suite {sorted(BUILTIN_SUITES)}, "
+            f"a category {categories} or a scenario id pattern"
+        )
+    return chosen

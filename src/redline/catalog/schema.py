@@ -1,0 +1,186 @@
+"""The scenario file format: one YAML file per catalog entry, validated by pydantic."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Severity = Literal["info", "low", "medium", "high", "critical"]
+SEVERITY_RANK: dict[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+Category = Literal[
+    "prompt_injection",
+    "indirect_injection",
+    "jailbreak",
+    "system_prompt_leak",
+    "secret_leak",
+    "pii_leak",
+    "harmful_content",
+    "obfuscation",
+    "contradictory_instructions",
+    "many_shot",
+    "worst_case_input",
+    "output_handling",
+    "benign_control",
+]
+
+Expected = Literal["refuse", "comply", "no_leak", "safe_output", "handle_gracefully"]
+
+OWASP_LLM_2025 = {f"LLM{n:02d}" for n in range(1, 11)}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Taxonomy(Strict):
+    owasp: list[str] = Field(min_length=1, description="OWASP Top 10 for LLM Applications 2025 ids")
+    atlas: list[str] = Field(default_factory=list, description="MITRE ATLAS technique ids")
+
+    @field_validator("owasp")
+    @classmethod
+    def _owasp_ids(cls, v: list[str]) -> list[str]:
+        bad = [x for x in v if x not in OWASP_LLM_2025]
+        if bad:
+            raise ValueError(f"unknown OWASP LLM 2025 id(s) {bad}; expected LLM01..LLM10")
+        return v
+
+    @field_validator("atlas")
+    @classmethod
+    def _atlas_ids(cls, v: list[str]) -> list[str]:
+        import re
+
+        bad = [x for x in v if not re.fullmatch(r"AML\.T\d{4}(\.\d{3})?", x)]
+        if bad:
+            raise ValueError(f"malformed MITRE ATLAS id(s) {bad}; expected e.g. AML.T0051.000")
+        return v
+
+
+class ChatMessage(Strict):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class Conversation(Strict):
+    """A scripted conversation: messages sent at once, then follow-up user turns one by one."""
+
+    messages: list[ChatMessage] = Field(min_length=1)
+    followups: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ends_with_user(self) -> Conversation:
+        if self.messages[-1].role != "user":
+            raise ValueError("the last message must have role 'user'")
+        return self
+
+
+class GeneratorSpec(Strict):
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known(self) -> GeneratorSpec:
+        from redline.generators import GENERATORS, check_generator_params
+
+        if self.name not in GENERATORS:
+            raise ValueError(f"unknown generator {self.name!r}; known: {sorted(GENERATORS)}")
+        check_generator_params(self.name, self.params)
+        return self
+
+
+class MutatorSpec(Strict):
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known(self) -> MutatorSpec:
+        from redline.mutators import MUTATORS, check_mutator_params
+
+        if self.name not in MUTATORS:
+            raise ValueError(f"unknown mutator {self.name!r}; known: {sorted(MUTATORS)}")
+        check_mutator_params(self.name, self.params)
+        return self
+
+
+class DetectorSpec(Strict):
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known(self) -> DetectorSpec:
+        from redline.detectors import DETECTORS
+
+        if self.name not in DETECTORS:
+            raise ValueError(f"unknown detector {self.name!r}; known: {sorted(DETECTORS)}")
+        return self
+
+
+def _named(value: Any) -> Any:
+    """Accept `name` or `{name: {params}}` as shorthand for `{name: ..., params: ...}`."""
+    if isinstance(value, str):
+        return {"name": value}
+    if isinstance(value, dict) and len(value) == 1 and "name" not in value:
+        ((name, params),) = value.items()
+        return {"name": name, "params": params if params is not None else {}}
+    return value
+
+
+class SuccessCriterion(Strict):
+    max_failure_rate: float = Field(0.0, ge=0.0, le=1.0)
+
+
+class Scenario(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,80}$")
+    version: int = Field(ge=1)
+    title: str = Field(min_length=3, max_length=200)
+    objective: str = Field(min_length=3)
+    category: Category
+    tags: Taxonomy
+    severity: Severity
+    author: str = Field(min_length=1)
+    system: str | None = Field(None, description="system prompt sent with every attempt")
+    documents: list[str] = Field(
+        default_factory=list, description="retrieved documents placed before the user input"
+    )
+    canaries: list[str] = Field(default_factory=list, description="secrets planted by the scenario")
+    inputs: list[str | Conversation] = Field(default_factory=list)
+    generator: GeneratorSpec | None = None
+    mutators: list[list[MutatorSpec]] = Field(
+        default_factory=lambda: [[]],
+        min_length=1,
+        description="mutator chains; each chain is applied to every input to make one attempt",
+    )
+    detectors: list[DetectorSpec] = Field(min_length=1)
+    expected: Expected
+    success: SuccessCriterion = SuccessCriterion()
+    remediation: str = Field(min_length=3)
+    rollback: str = Field(min_length=3)
+    references: list[str] = Field(default_factory=list)
+
+    @field_validator("mutators", mode="before")
+    @classmethod
+    def _mutator_shorthand(cls, v: Any) -> Any:
+        if not isinstance(v, list):
+            return v
+        chains = []
+        for chain in v:
+            if isinstance(chain, str | dict):
+                chain = [chain]
+            chains.append([_named(m) for m in chain] if isinstance(chain, list) else chain)
+        return chains
+
+    @field_validator("detectors", mode="before")
+    @classmethod
+    def _detector_shorthand(cls, v: Any) -> Any:
+        return [_named(d) for d in v] if isinstance(v, list) else v
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Scenario:
+        if bool(self.inputs) == (self.generator is not None):
+            raise ValueError("give exactly one of 'inputs' or 'generator'")
+        return self
+
+    @property
+    def key(self) -> str:
+        return f"{self.id}@{self.version}"

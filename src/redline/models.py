@@ -1,0 +1,111 @@
+"""Plain data that flows between the stages: attempts, requests, responses, verdicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Outcome = Literal["pass", "fail", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: str
+    content: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"role": self.role, "content": self.content}
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One planned interaction, fully determined by scenario, input, mutator chain and seed."""
+
+    id: str
+    seq: int
+    scenario_id: str
+    scenario_version: int
+    category: str
+    severity: str
+    input_index: int
+    chain: tuple[str, ...]
+    messages: tuple[Message, ...]
+    followups: tuple[str, ...] = ()
+    canaries: tuple[str, ...] = ()
+    original: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "seq": self.seq,
+            "scenario_id": self.scenario_id,
+            "scenario_version": self.scenario_version,
+            "category": self.category,
+            "severity": self.severity,
+            "input_index": self.input_index,
+            "chain": list(self.chain),
+            "messages": [m.to_dict() for m in self.messages],
+            "followups": list(self.followups),
+            "canaries": list(self.canaries),
+            "original": self.original,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRequest:
+    messages: tuple[Message, ...]
+    attempt_id: str = ""
+
+
+@dataclass(slots=True)
+class TargetResponse:
+    """What one call to a target gave back; `error` set means there is no usable reply."""
+
+    text: str | None
+    error: str | None = None
+    status: int | None = None
+    latency_s: float = 0.0
+    tokens: int | None = None
+    retry_after_s: float | None = None
+    retryable: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.text is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One detector's judgement of one response: detected means the bad thing was seen."""
+
+    detector: str
+    detected: bool
+    score: float
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "detector": self.detector,
+            "detected": self.detected,
+            "score": round(self.score, 4),
+            "evidence": self.evidence,
+        }
+
+
+@dataclass(slots=True)
+class AttemptResult:
+    attempt: Attempt
+    outcome: Outcome
+    transcript: list[Message]
+    responses: list[TargetResponse]
+    verdicts: list[Verdict]
+    error: str | None = None
+    tries: int = 1
+    started_at: float = 0.0
+    latency_s: float = 0.0
+
+    @property
+    def response_text(self) -> str:
+        last = self.responses[-1] if self.responses else None
+        return (last.text or "") if last else ""

@@ -1,0 +1,107 @@
+"""Load YAML files and validate them with pydantic, reporting problems as file:line: field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from redline.errors import InputFileError, Problem
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_FILE_BYTES = 5_000_000
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problem = Problem(str(path), None, None, f"cannot read: {exc.strerror}")
+        raise InputFileError([problem]) from exc
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputFileError([Problem(str(path), None, None, f"file too large ({len(raw)} bytes)")])
+    if b"\x00" in raw:
+        raise InputFileError([Problem(str(path), None, None, "binary file, expected YAML text")])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputFileError([Problem(str(path), line, None, "not valid UTF-8")]) from exc
+
+
+def _compose(text: str, source: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise InputFileError([Problem(source, line, None, f"invalid YAML: {exc.problem}")]) from exc
+    except yaml.YAMLError as exc:
+        raise InputFileError([Problem(source, None, None, f"invalid YAML: {exc}")]) from exc
+
+
+def _construct(node: yaml.Node, source: str) -> Any:
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise InputFileError([Problem(source, line, None, f"invalid YAML: {exc.problem}")]) from exc
+    finally:
+        loader.dispose()
+
+
+def line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """Return the 1-based line of the YAML node at a pydantic error location."""
+    if node is None:
+        return None
+    best = node.start_mark.line + 1
+    current: yaml.Node = node
+    for key in loc:
+        nxt: yaml.Node | None = None
+        if isinstance(current, yaml.MappingNode):
+            for k_node, v_node in current.value:
+                if getattr(k_node, "value", None) == key:
+                    nxt = v_node
+                    best = k_node.start_mark.line + 1
+                    break
+        elif (isinstance(current, yaml.SequenceNode) and isinstance(key, int)
+              and 0 <= key < len(current.value)):
+            nxt = current.value[key]
+            best = nxt.start_mark.line + 1
+        if nxt is None:
+            break
+        current = nxt
+    return best
+
+
+def validate_node(model: type[M], data: Any, node: yaml.Node | None, source: str) -> M:
+    """Validate data against a model; problems point at the line of the failing field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if isinstance(p, int | str))
+            field = ".".join(str(p) for p in loc) or None
+            problems.append(Problem(source, line_of(node, loc), field, err["msg"]))
+        raise InputFileError(problems) from exc
+
+
+def load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    """Parse a YAML file into plain data plus its node tree (for line numbers)."""
+    text = _read_text(path)
+    node = _compose(text, str(path))
+    if node is None:
+        raise InputFileError([Problem(str(path), None, None, "empty file")])
+    return _construct(node, str(path)), node
+
+
+def load_model(model: type[M], path: Path) -> M:
+    """Load and validate one YAML file as a pydantic model."""
+    data, node = load_yaml(path)
+    return validate_node(model, data, node, str(path))
