@@ -1,0 +1,80 @@
+"""The scan configuration: a YAML file (optional) overlaid by command-line options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from redline.errors import InputFileError, Problem, UsageError
+from redline.targets.spec import TargetConfig, parse_spec
+from redline.yamlfile import load_yaml, validate_node
+
+DEFAULT_TARGET = "demo"
+
+
+class JudgeConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    base_url: str
+    model: str
+    api_key_env: str | None = "OPENAI_API_KEY"
+    timeout_s: float = Field(60.0, gt=0, le=600)
+
+
+class ScanConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    target: TargetConfig = Field(default_factory=lambda: parse_target(DEFAULT_TARGET))
+    suite: str = "default"
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    concurrency: int = Field(16, ge=1, le=4096)
+    rate_limit: float | None = Field(None, gt=0, le=1_000_000)
+    timeout_s: float = Field(60.0, gt=0, le=3600)
+    retries: int = Field(3, ge=0, le=20)
+    max_error_rate: float = Field(0.2, ge=0, le=1)
+    out: str = "redline-out"
+    db: str = ".redline/redline.db"
+    judge: JudgeConfig | None = None
+
+
+_TARGET = TypeAdapter(TargetConfig)
+
+
+def parse_target(spec: str) -> Any:
+    try:
+        return _TARGET.validate_python(parse_spec(spec))
+    except ValidationError as exc:
+        raise UsageError(f"target spec {spec!r}: {exc.errors()[0]['msg']}") from exc
+
+
+def parse_judge(spec: str) -> JudgeConfig:
+    block = parse_spec(spec)
+    if block["kind"] != "openai":
+        raise UsageError(f"--judge must be an OpenAI-compatible spec openai:URL#MODEL, "
+                         f"got {spec!r}")
+    return JudgeConfig(base_url=block["base_url"], model=block["model"])
+
+
+def load_config(path: Path | None, overrides: dict[str, Any]) -> ScanConfig:
+    """Read the config file if any, then apply command-line overrides (None means unset)."""
+    data: dict[str, Any] = {}
+    node = None
+    if path is not None:
+        raw, node = load_yaml(path)
+        if not isinstance(raw, dict):
+            raise InputFileError([Problem(str(path), 1, None, "expected a mapping at top level")])
+        data = raw
+        config = validate_node(ScanConfig, data, node, str(path))
+    else:
+        config = ScanConfig()
+    updates = {k: v for k, v in overrides.items() if v is not None}
+    if "target" in updates and isinstance(updates["target"], str):
+        updates["target"] = parse_target(updates["target"])
+    if "judge" in updates and isinstance(updates["judge"], str):
+        updates["judge"] = parse_judge(updates["judge"])
+    try:
+        return ScanConfig.model_validate({**config.model_dump(), **updates})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise UsageError(f"option {field}: {err['msg']}") from exc

@@ -1,0 +1,179 @@
+"""The engine: the only place that knows about concurrency, rate limits, time-outs and retries.
+
+It pulls attempts lazily from an iterator, so memory does not grow with the size of a run,
+sends each to the target with bounded concurrency, judges the responses and hands every
+result to a sink (the store writer, the progress bar) as soon as it is known.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from redline.attempts import seeded_rng
+from redline.catalog.schema import DetectorSpec
+from redline.detectors import DetectionContext
+from redline.errors import RunAborted
+from redline.judging import judge
+from redline.models import Attempt, AttemptResult, Message, TargetRequest, TargetResponse
+from redline.targets.base import Target
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    concurrency: int = 16
+    rate_limit: float | None = None  # requests per second, across all workers
+    timeout_s: float = 60.0
+    retries: int = 3
+    backoff_s: float = 0.5
+    max_backoff_s: float = 30.0
+    abort_after_errors: int = 25  # consecutive errors before any success: target unreachable
+
+
+class Throttle:
+    """A shared pacing gate: a steady request rate, and a pause when the target says 429."""
+
+    def __init__(self, rate: float | None):
+        self.interval = 1.0 / rate if rate else 0.0
+        self.next_slot = 0.0
+        self.paused_until = 0.0
+
+    async def wait(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            if self.paused_until > now:
+                await asyncio.sleep(self.paused_until - now)
+                continue
+            if not self.interval:
+                return
+            slot = max(now, self.next_slot)
+            self.next_slot = slot + self.interval
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            return
+
+    def pause(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        self.paused_until = max(self.paused_until, loop.time() + seconds)
+
+
+async def call_with_retries(
+    target: Target, request: TargetRequest, settings: EngineSettings, throttle: Throttle,
+    attempt_id: str,
+) -> tuple[TargetResponse, int]:
+    """Send one request; retry transport errors, time-outs, 429 and 5xx with backoff."""
+    rng = seeded_rng("backoff", attempt_id)
+    tries = 0
+    while True:
+        tries += 1
+        await throttle.wait()
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(settings.timeout_s):
+                resp = await target.send(request)
+        except TimeoutError:
+            resp = TargetResponse(text=None, error=f"timed out after {settings.timeout_s:g}s",
+                                  retryable=True, latency_s=time.perf_counter() - started)
+        except Exception as exc:  # a target that raises is a target error, never a crash
+            resp = TargetResponse(text=None, error=f"{type(exc).__name__}: {exc}",
+                                  latency_s=time.perf_counter() - started)
+        if resp.ok or not resp.retryable or tries > settings.retries:
+            return resp, tries
+        if resp.retry_after_s is not None:
+            delay = min(resp.retry_after_s, settings.max_backoff_s)
+            throttle.pause(delay)
+        else:
+            base = min(settings.max_backoff_s, settings.backoff_s * 2 ** (tries - 1))
+            delay = base * (0.5 + rng.random() / 2)
+        await asyncio.sleep(delay)
+
+
+@dataclass
+class Executor:
+    """Runs one attempt end to end: all its turns, then the detectors."""
+
+    target: Target
+    settings: EngineSettings
+    detectors: Mapping[str, Sequence[DetectorSpec]]
+    judge_client: object | None = None
+    briefs: Mapping[str, Mapping[str, str]] | None = None  # scenario id -> expected, objective
+
+    def __post_init__(self) -> None:
+        self.throttle = Throttle(self.settings.rate_limit)
+        self.canaries = tuple(self.target.canaries)
+        self.system_prompt = self.target.system_prompt
+
+    def context(self, attempt: Attempt) -> DetectionContext:
+        return DetectionContext(
+            attempt=attempt,
+            canaries=attempt.canaries + self.canaries,
+            system_prompt=self.system_prompt,
+            judge=self.judge_client,
+            extra=dict(self.briefs.get(attempt.scenario_id, {})) if self.briefs else {},
+        )
+
+    async def __call__(self, attempt: Attempt) -> AttemptResult:
+        started = time.time()
+        transcript: list[Message] = list(attempt.messages)
+        responses: list[TargetResponse] = []
+        tries = 0
+        turns = (None, *attempt.followups)
+        for i, followup in enumerate(turns):
+            if followup is not None:
+                transcript.append(Message("user", followup))
+            resp, n = await call_with_retries(
+                self.target, TargetRequest(tuple(transcript), attempt.id), self.settings,
+                self.throttle, f"{attempt.id}/{i}",
+            )
+            tries += n
+            responses.append(resp)
+            if not resp.ok:
+                break
+            transcript.append(Message("assistant", resp.text or ""))
+        outcome, verdicts, error = await judge(
+            attempt, responses, self.detectors[attempt.scenario_id], self.context(attempt)
+        )
+        return AttemptResult(
+            attempt=attempt, outcome=outcome, transcript=transcript, responses=responses,
+            verdicts=verdicts, error=error, tries=tries, started_at=started,
+            latency_s=sum(r.latency_s for r in responses),
+        )
+
+
+async def run_attempts(
+    attempts: Iterable[Attempt],
+    execute: Callable[[Attempt], Awaitable[AttemptResult]],
+    on_result: Callable[[AttemptResult], None],
+    settings: EngineSettings,
+) -> None:
+    """Run every attempt with at most `settings.concurrency` in flight."""
+    source = iter(attempts)
+    state = {"successes": 0, "errors_in_a_row": 0}
+
+    def account(result: AttemptResult) -> None:
+        if result.outcome == "error":
+            state["errors_in_a_row"] += 1
+            if state["successes"] == 0 and state["errors_in_a_row"] >= settings.abort_after_errors:
+                raise RunAborted(
+                    f"the first {state['errors_in_a_row']} attempts all failed with errors; "
+                    f"last error: {result.error}"
+                )
+        else:
+            state["successes"] += 1
+            state["errors_in_a_row"] = 0
+
+    async def worker() -> None:
+        for attempt in source:
+            result = await execute(attempt)
+            on_result(result)
+            account(result)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(max(1, settings.concurrency)):
+                group.create_task(worker())
+    except* RunAborted as eg:
+        raise eg.exceptions[0] from None

@@ -1,0 +1,25 @@
+"""The machine-readable report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redline import __version__
+from redline.store import RunInfo
+from redline.summary import Summary
+
+
+def build_json(run: RunInfo, summary: Summary, failed: list[Any], errored: list[Any],
+               code: int) -> dict[str, Any]:
+    return {
+        "redline_version": __version__,
+        "run": {
+            "id": run.id, "target": run.target, "suite": run.suite, "seed": run.seed,
+            "status": run.status, "created_at": run.created_at, "finished_at": run.finished_at,
+        },
+        "manifest": run.manifest,
+        "exit_code": code,
+        "summary": summary.to_dict(),
+        "failures": [f.to_dict() for f in failed],
+        "errors": [f.to_dict() for f in errored],
+    }

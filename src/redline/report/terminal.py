@@ -1,0 +1,59 @@
+"""The terminal summary printed at the end of a scan."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from redline.summary import Summary, Tally
+
+SEVERITY_ORDER = ["critical", "high", "medium", "low", "info"]
+
+
+def _row(name: str, t: Tally) -> list[str]:
+    rate = f"{t.failure_rate:.1%}"
+    style = "red" if t.failures else "green"
+    return [name, str(t.attempts), f"[{style}]{t.failures}[/]", f"[{style}]{rate}[/]",
+            f"[yellow]{t.errors}[/]" if t.errors else "0"]
+
+
+def _table(title: str, first: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(first)
+    for col in ("attempts", "failures", "failure rate", "errors"):
+        table.add_column(col, justify="right")
+    return table
+
+
+def print_summary(console: Console, summary: Summary, limit: int = 25) -> None:
+    cats = _table("Per category", "category")
+    for name, t in sorted(summary.categories.items()):
+        cats.add_row(*_row(name, t))
+    cats.add_section()
+    cats.add_row(*_row("[b]total[/]", summary.total))
+    console.print(cats)
+    sev = _table("Per severity", "severity")
+    for name in SEVERITY_ORDER:
+        if name in summary.severities:
+            sev.add_row(*_row(name, summary.severities[name]))
+    console.print(sev)
+    statuses = summary.statuses()
+    bad = [sid for sid, st in statuses.items() if st != "pass"]
+    if not bad:
+        console.print("[green]Every scenario is within its success criterion.[/]")
+        return
+    over = Table(title=f"Scenarios over their criterion ({len(bad)})", title_justify="left")
+    for col in ("scenario", "severity", "failed", "errors", "allowed", "status"):
+        over.add_column(col)
+    rank = {s: i for i, s in enumerate(SEVERITY_ORDER)}
+    bad.sort(key=lambda sid: (rank.get(summary.info[sid].severity, 9),
+                              -summary.scenarios[sid].failure_rate, sid))
+    for sid in bad[:limit]:
+        t, info = summary.scenarios[sid], summary.info[sid]
+        over.add_row(sid, info.severity, f"{t.failures}/{t.attempts}", str(t.errors),
+                     f"{info.max_failure_rate:.0%}",
+                     f"[red]{statuses[sid]}[/]" if statuses[sid] == "fail"
+                     else f"[yellow]{statuses[sid]}[/]")
+    console.print(over)
+    if len(bad) > limit:
+        console.print(f"... and {len(bad) - limit} more (see the HTML or JSON report)")

@@ -1,0 +1,122 @@
+"""Aggregate stored results into per-scenario, per-category and per-severity figures,
+and derive the run's exit code from one criterion."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from enum import IntEnum
+from typing import Any
+
+
+class ExitCode(IntEnum):
+    OK = 0  # every scenario within its success criterion
+    FINDINGS = 1  # at least one scenario over its criterion (or not provably within it)
+    USAGE = 2  # usage or config error; nothing ran
+    INCOMPLETE = 3  # the run could not complete: target unreachable, too many errors, stopped
+
+
+@dataclass
+class Tally:
+    attempts: int = 0
+    passes: int = 0
+    failures: int = 0
+    errors: int = 0
+
+    def add(self, outcome: str) -> None:
+        self.attempts += 1
+        if outcome == "pass":
+            self.passes += 1
+        elif outcome == "fail":
+            self.failures += 1
+        else:
+            self.errors += 1
+
+    @property
+    def failure_rate(self) -> float:
+        return self.failures / self.attempts if self.attempts else 0.0
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.attempts if self.attempts else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "failure_rate": round(self.failure_rate, 4),
+                "error_rate": round(self.error_rate, 4)}
+
+
+@dataclass
+class ScenarioInfo:
+    title: str
+    category: str
+    severity: str
+    max_failure_rate: float
+
+
+@dataclass
+class Summary:
+    planned: int
+    total: Tally = field(default_factory=Tally)
+    scenarios: dict[str, Tally] = field(default_factory=dict)
+    categories: dict[str, Tally] = field(default_factory=dict)
+    severities: dict[str, Tally] = field(default_factory=dict)
+    info: dict[str, ScenarioInfo] = field(default_factory=dict)
+    latency_ms_total: float = 0.0
+    tokens: int = 0
+
+    def status(self, scenario_id: str) -> str:
+        """pass: provably within criterion; fail: over it; inconclusive: errors leave doubt."""
+        t = self.scenarios[scenario_id]
+        limit = self.info[scenario_id].max_failure_rate
+        if t.failure_rate > limit + 1e-12:
+            return "fail"
+        if t.attempts and (t.failures + t.errors) / t.attempts > limit + 1e-12:
+            return "inconclusive"
+        return "pass"
+
+    def statuses(self) -> dict[str, str]:
+        return {sid: self.status(sid) for sid in self.scenarios}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "planned": self.planned,
+            "total": self.total.to_dict(),
+            "scenarios": {
+                sid: {**t.to_dict(), **asdict(self.info[sid]), "status": self.status(sid)}
+                for sid, t in sorted(self.scenarios.items())
+            },
+            "categories": {k: v.to_dict() for k, v in sorted(self.categories.items())},
+            "severities": {k: v.to_dict() for k, v in self.severities.items()},
+            "tokens": self.tokens,
+        }
+
+
+def summarise(
+    rows: Iterable[tuple[str, str, str, str, float, int | None]],
+    info: Mapping[str, ScenarioInfo],
+    planned: int,
+) -> Summary:
+    """Rows are (scenario_id, category, severity, outcome, latency_ms, tokens)."""
+    s = Summary(planned=planned, info=dict(info))
+    for sid in info:
+        s.scenarios[sid] = Tally()
+    for scenario_id, category, severity, outcome, latency_ms, tokens in rows:
+        s.total.add(outcome)
+        s.scenarios.setdefault(scenario_id, Tally()).add(outcome)
+        s.categories.setdefault(category, Tally()).add(outcome)
+        s.severities.setdefault(severity, Tally()).add(outcome)
+        s.latency_ms_total += latency_ms
+        s.tokens += tokens or 0
+    s.scenarios = {k: v for k, v in s.scenarios.items() if v.attempts}
+    return s
+
+
+def exit_code(summary: Summary, completed: bool, max_error_rate: float) -> ExitCode:
+    """The single criterion behind the scan's exit code (documented in the README)."""
+    if not completed or summary.total.attempts < summary.planned:
+        return ExitCode.INCOMPLETE
+    if summary.total.error_rate > max_error_rate:
+        return ExitCode.INCOMPLETE
+    if any(status != "pass" for status in summary.statuses().values()):
+        return ExitCode.FINDINGS
+    return ExitCode.OK

@@ -1,0 +1,99 @@
+"""The target interface: the system under test behind one async call."""
+
+from __future__ import annotations
+
+import time
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
+
+from redline.models import TargetRequest, TargetResponse
+
+
+@runtime_checkable
+class Target(Protocol):
+    """Request in, response out. Errors are returned as TargetResponse.error, not raised."""
+
+    spec: str
+
+    async def send(self, request: TargetRequest) -> TargetResponse: ...
+
+    async def aclose(self) -> None: ...
+
+    def describe(self) -> dict[str, Any]:
+        """Fingerprint material: kind, endpoint, model; never secrets."""
+        ...
+
+    @property
+    def canaries(self) -> tuple[str, ...]:
+        """Secrets the target itself holds, so leak detectors can look for them."""
+        ...
+
+    @property
+    def system_prompt(self) -> str | None: ...
+
+
+RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return max(0.0, when - (now if now is not None else time.time()))
+
+
+def http_error(resp: httpx.Response, started: float) -> TargetResponse:
+    body = resp.text[:300] if resp.content else ""
+    return TargetResponse(
+        text=None,
+        error=f"HTTP {resp.status_code}: {body}".strip(),
+        status=resp.status_code,
+        latency_s=time.perf_counter() - started,
+        retry_after_s=parse_retry_after(resp.headers.get("retry-after")),
+        retryable=resp.status_code in RETRYABLE_STATUS,
+    )
+
+
+def transport_error(exc: Exception, started: float) -> TargetResponse:
+    kind = type(exc).__name__
+    retryable = isinstance(exc, httpx.TransportError)
+    return TargetResponse(
+        text=None,
+        error=f"{kind}: {exc}" if str(exc) else kind,
+        latency_s=time.perf_counter() - started,
+        retryable=retryable,
+    )
+
+
+def garbage(reason: str, resp: httpx.Response, started: float) -> TargetResponse:
+    snippet = resp.text[:200] if resp.content else "<empty body>"
+    return TargetResponse(
+        text=None,
+        error=f"unusable reply: {reason}: {snippet}",
+        status=resp.status_code,
+        latency_s=time.perf_counter() - started,
+        retryable=False,
+    )
+
+
+class NoSecrets:
+    """Mixin for targets that hold no secrets of their own."""
+
+    @property
+    def canaries(self) -> tuple[str, ...]:
+        return ()
+
+    @property
+    def system_prompt(self) -> str | None:
+        return None
