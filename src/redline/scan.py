@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from redline.attempts import count_attempts, expand
 from redline.catalog import load_suite
 from redline.catalog.schema import DetectorSpec, Scenario
 from redline.config import ScanConfig
 from redline.engine import EngineSettings, Executor, run_attempts
-from redline.errors import RunAborted
+from redline.errors import RunAborted, UsageError
 from redline.manifest import build_manifest
-from redline.models import AttemptResult
+from redline.models import Attempt, AttemptResult
 from redline.report import write_reports
 from redline.store import BatchWriter, RunInfo, Store
 from redline.summary import ExitCode, ScenarioInfo, Summary, exit_code, summarise
 from redline.targets.base import Target
+from redline.targets.cassette import CassetteTarget
 from redline.targets.openai_chat import OpenAIChatTarget
 from redline.targets.spec import build_target
 
@@ -50,8 +53,9 @@ def scenario_info(scenarios: list[Scenario]) -> dict[str, ScenarioInfo]:
 
 def settings_for(config: ScanConfig) -> EngineSettings:
     return EngineSettings(
-        concurrency=config.concurrency, rate_limit=config.rate_limit,
-        timeout_s=config.timeout_s, retries=config.retries,
+        concurrency=config.concurrency or config.target.concurrency,
+        rate_limit=config.rate_limit,
+        timeout_s=config.timeout_s or config.target.timeout_s, retries=config.retries,
     )
 
 
@@ -64,7 +68,7 @@ def judge_client(config: ScanConfig) -> OpenAIChatTarget | None:
 
 
 async def _drive(config: ScanConfig, scenarios: list[Scenario], target: Target,
-                 on_result: Callable[[AttemptResult], None]) -> None:
+                 attempts: Iterable[Attempt], on_result: Callable[[AttemptResult], None]) -> None:
     judge = judge_client(config)
     extra = [DetectorSpec(name="llm_judge")] if judge is not None else []
     executor = Executor(
@@ -73,58 +77,159 @@ async def _drive(config: ScanConfig, scenarios: list[Scenario], target: Target,
         briefs={s.id: {"expected": s.expected, "objective": s.objective} for s in scenarios},
     )
     try:
-        await run_attempts(expand(scenarios, config.seed), executor, on_result,
-                           settings_for(config))
+        await run_attempts(attempts, executor, on_result, settings_for(config))
     finally:
         await target.aclose()
         if judge is not None:
             await judge.aclose()
 
 
-def scan(config: ScanConfig, on_result: Callable[[AttemptResult], None] | None = None,
-         on_start: Callable[[str, int], None] | None = None) -> ScanResult:
-    started = time.perf_counter()
-    scenarios = load_suite(config.suite)
-    target = build_target(config.target, seed=config.seed)
+@dataclass
+class Plan:
+    """What a scan will do: a new run, a resumed one, or a replay of a recording."""
+
+    run_id: str
+    scenarios: list[Scenario]
+    target: Target
+    planned: int
+    done: set[str]
+    resumed: bool = False
+
+
+def _stored_scenarios(store: Store, run_id: str) -> list[Scenario]:
+    defs = store.scenario_definitions(run_id)
+    return [Scenario.model_validate(defs[k]) for k in sorted(defs)]
+
+
+def _judging_context(target: Target) -> dict[str, Any]:
+    """What detectors need from the target, kept so a replay judges exactly as the run did."""
+    return {"target_canaries": list(target.canaries),
+            "target_system_prompt": target.system_prompt}
+
+
+def _new_plan(config: ScanConfig, store: Store, replay_of: str | None,
+              loaded: tuple[list[Scenario], Target] | None) -> Plan:
+    if loaded is not None:
+        scenarios, target = loaded
+    else:
+        assert replay_of is not None
+        source = store.get_run(replay_of)
+        scenarios = _stored_scenarios(store, source.id)
+        target = CassetteTarget.from_store(store, source.id)
+        config = config.model_copy(update={"seed": source.seed})
     planned = count_attempts(scenarios, config.seed)
-    config_dict = config.model_dump(mode="json")
+    config_dict = redacted_config(config.model_dump(mode="json"))
     manifest = build_manifest(config_dict, scenarios, target.describe(), config.seed, planned)
-    store = Store(Path(config.db))
+    manifest["judging"] = _judging_context(target)
+    if replay_of is not None:
+        manifest["replay_of"] = target.describe()["source_run"]
     run_id = new_run_id()
     store.create_run(
         run_id, target.spec, config.suite, config.seed, planned, config_dict, manifest,
         [(s.id, s.version, s.model_dump(mode="json")) for s in scenarios],
     )
+    return Plan(run_id, scenarios, target, planned, set())
+
+
+def _resume_plan(store: Store, run_ref: str) -> tuple[Plan, ScanConfig]:
+    info = store.get_run(run_ref)
+    if info.status == "completed":
+        raise UsageError(f"run {info.id} already completed; nothing to resume")
+    config = ScanConfig.model_validate(info.config)
+    scenarios = _stored_scenarios(store, info.id)
+    if "replay_of" in info.manifest:
+        target: Target = CassetteTarget.from_store(store, info.manifest["replay_of"])
+    else:
+        target = build_target(config.target, seed=config.seed)
+    store.mark_resumed(info.id)
+    plan = Plan(info.id, scenarios, target, info.planned, store.done_attempt_ids(info.id), True)
+    return plan, config
+
+
+def scan(config: ScanConfig, on_result: Callable[[AttemptResult], None] | None = None,
+         on_start: Callable[[str, int], None] | None = None, *, resume: str | None = None,
+         replay_of: str | None = None, sign_with: Path | None = None) -> ScanResult:
+    """Run a scan, resume an unfinished one (`resume`), or re-judge a recording (`replay_of`).
+
+    A resumed run re-expands the same plan from its stored config and seed, skips every
+    attempt already stored, and continues the same audit chain.
+    """
+    started = time.perf_counter()
+    loaded = None
+    if resume is None and replay_of is None:
+        # a bad catalog or target fails here, before anything is written
+        loaded = (load_suite(config.suite), build_target(config.target, seed=config.seed))
+    store = Store(Path(config.db))
+    try:
+        if resume is not None:
+            plan, stored = _resume_plan(store, resume)
+            config = stored.model_copy(update={"db": config.db, "out": config.out})
+        else:
+            plan = _new_plan(config, store, replay_of, loaded)
+        return _execute(config, store, plan, on_result, on_start, sign_with, started)
+    finally:
+        store.close()
+
+
+def _execute(config: ScanConfig, store: Store, plan: Plan,
+             on_result: Callable[[AttemptResult], None] | None,
+             on_start: Callable[[str, int], None] | None, sign_with: Path | None,
+             started: float) -> ScanResult:
     if on_start is not None:
-        on_start(run_id, planned)
-    writer = BatchWriter(store, run_id)
+        on_start(plan.run_id, plan.planned)
+    writer = BatchWriter(store, plan.run_id)
 
     def record(result: AttemptResult) -> None:
         writer.add(result)
         if on_result is not None:
             on_result(result)
 
+    # lazily: a million planned attempts must not sit in memory at once
+    todo = (a for a in expand(plan.scenarios, config.seed) if a.id not in plan.done)
     status, problem, completed = "completed", None, True
     try:
-        asyncio.run(_drive(config, scenarios, target, record))
+        asyncio.run(_drive(config, plan.scenarios, plan.target, todo, record))
     except RunAborted as exc:
         status, problem, completed = "aborted", str(exc), False
     except KeyboardInterrupt:
         status, problem, completed = "interrupted", "interrupted by the user", False
     finally:
         writer.flush()
-    summary = summarise(store.outcome_rows(run_id), scenario_info(scenarios), planned)
+    info = scenario_info(plan.scenarios)
+    summary = summarise(store.outcome_rows(plan.run_id), info, plan.planned)
     code = exit_code(summary, completed, config.max_error_rate)
     if completed and code == ExitCode.INCOMPLETE:
         problem = (f"error rate {summary.total.error_rate:.1%} is over the allowed "
                    f"{config.max_error_rate:.1%}")
-    store.finish_run(run_id, status, {**summary.to_dict(), "exit_code": int(code),
-                                       "problem": problem})
-    run = store.get_run(run_id)
-    reports = write_reports(Path(config.out) / run_id, store, run, summary, int(code))
-    store.close()
+    store.finish_run(plan.run_id, status, {**summary.to_dict(), "exit_code": int(code),
+                                           "problem": problem})
+    if sign_with is not None:
+        from redline.evidence import sign_run
+
+        sign_run(store, plan.run_id, sign_with)
+    run = store.get_run(plan.run_id)
+    reports = write_reports(Path(config.out) / plan.run_id, store, run, summary, int(code))
     return ScanResult(run, summary, code, reports, problem, time.perf_counter() - started)
 
+
+SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|password|session", re.IGNORECASE)
+ENV_REFERENCE = re.compile(r"^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$")
+
+
+def redacted_config(config: Any) -> Any:
+    """The config as stored: secret-looking header values masked unless they name a variable."""
+    if isinstance(config, dict):
+        out = {}
+        for key, value in config.items():
+            if key == "headers" and isinstance(value, dict):
+                out[key] = {h: v if not SECRET_HEADER.search(h) or ENV_REFERENCE.match(str(v))
+                            else "***redacted***" for h, v in value.items()}
+            else:
+                out[key] = redacted_config(value)
+        return out
+    if isinstance(config, list):
+        return [redacted_config(v) for v in config]
+    return config
 
 
 def scenario_info_from_store(store: Store, run_id: str) -> dict[str, ScenarioInfo]:

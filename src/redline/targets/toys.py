@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 
@@ -25,5 +26,11 @@ def parrot_system(messages: list[dict[str, Any]]) -> str:
     return f"My instructions are: {system}\nYou said: {_last_user(messages)}"
 
 
-for _fn in (echo, refuse, parrot_system):
+async def slow_echo(messages: list[dict[str, Any]]) -> str:
+    """`echo` after 20 ms: keeps attempts in flight, for resume and kill tests."""
+    await asyncio.sleep(0.02)
+    return echo(messages)
+
+
+for _fn in (echo, refuse, parrot_system, slow_echo):
     _fn.redline_inline = True  # type: ignore[attr-defined]
