@@ -1,0 +1,389 @@
+"""Evidence + policy (+ baseline comparison) -> one Decision: verdict, reasons, exit code.
+
+The verdict is the most severe action any reason asks for (rollback > block > hold >
+warn); with no reason at all the run is approved. Warnings alone approve, with warnings.
+The printed verdict, every report and the exit code all read the same Decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from redline import __version__
+from redline.gate.compare import Comparison, UnitComparison
+from redline.gate.evidence import Counts, RunEvidence, ScenarioMeta
+from redline.gate.policy import ACTION_RANK, Action, Effective, Policy
+from redline.gate.stats import TestResult, estimate, holm, interval
+from redline.store import utc_now
+
+VERDICTS = ("approve", "approve-with-warnings", "hold", "block", "rollback")
+_VERDICT_OF_ACTION = {"warn": "approve-with-warnings", "hold": "hold", "block": "block",
+                      "rollback": "rollback"}
+
+
+@dataclass
+class Reason:
+    """One thing the gate found, the action the policy maps it to, and what it saw."""
+
+    kind: str  # breach | error_rate | regression | inconclusive | missing | incomplete
+    level: str  # scenario | category | run
+    subject: str
+    action: Action
+    message: str
+    rule: str  # file:line of the policy setting that chose the action
+    severity: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "level": self.level, "subject": self.subject,
+                "action": self.action.kind, "action_target": self.action.target,
+                "message": self.message, "rule": self.rule, "severity": self.severity,
+                "evidence": self.evidence}
+
+
+@dataclass
+class ScenarioRow:
+    """Per-scenario evidence shown in every report, whether or not it gave a reason."""
+
+    id: str
+    category: str
+    severity: str
+    status: str  # pass | breach | regression | inconclusive | error_rate
+    counts: Counts
+    threshold: float
+    failure: dict[str, Any]
+    error: dict[str, Any]
+    test: TestResult | None
+    owner: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "category": self.category, "severity": self.severity,
+                "status": self.status, **self.counts.to_dict(), "threshold": self.threshold,
+                "failure_rate": self.failure, "error_rate": self.error,
+                "test": self.test.to_dict() if self.test else None, "owner": self.owner}
+
+
+@dataclass
+class Decision:
+    verdict: str
+    reasons: list[Reason]
+    run: dict[str, Any]
+    baseline: dict[str, Any] | None
+    scenarios: list[ScenarioRow]
+    categories: dict[str, dict[str, Any]]
+    total: dict[str, Any]
+    policy: dict[str, Any]
+    comparison: dict[str, Any] | None
+    benign: dict[str, Any]
+    rollback_to: str | None = None
+    hold_flags: list[str] = field(default_factory=list)
+    created_at: str = field(default_factory=utc_now)
+
+    @property
+    def exit_code(self) -> int:
+        """0 approve (with or without warnings), 1 block / rollback / hold."""
+        return 0 if self.verdict in ("approve", "approve-with-warnings") else 1
+
+    @property
+    def approved(self) -> bool:
+        return self.exit_code == 0
+
+    def blocking(self) -> list[Reason]:
+        return [r for r in self.reasons if r.action.kind != "warn"]
+
+    def warnings(self) -> list[Reason]:
+        return [r for r in self.reasons if r.action.kind == "warn"]
+
+    def headline(self) -> str:
+        extra = ""
+        if self.verdict == "rollback":
+            extra = f" to {self.rollback_to}" if self.rollback_to else ""
+        elif self.verdict == "hold" and self.hold_flags:
+            extra = f" (pause {', '.join(self.hold_flags)})"
+        n_block, n_warn = len(self.blocking()), len(self.warnings())
+        return (f"{self.verdict.upper()}{extra}: {n_block} blocking reason(s), "
+                f"{n_warn} warning(s)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "redline_version": __version__, "created_at": self.created_at,
+            "verdict": self.verdict, "exit_code": self.exit_code, "headline": self.headline(),
+            "rollback_to": self.rollback_to, "hold_flags": self.hold_flags,
+            "run": self.run, "baseline": self.baseline, "policy": self.policy,
+            "reasons": [r.to_dict() for r in self.reasons], "total": self.total,
+            "categories": self.categories, "benign": self.benign,
+            "scenarios": [s.to_dict() for s in self.scenarios],
+            "comparison": self.comparison,
+        }
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def _run_info(ev: RunEvidence) -> dict[str, Any]:
+    r = ev.run
+    return {"id": r.id, "target": r.target, "suite": r.suite, "seed": r.seed,
+            "status": r.status, "planned": r.planned, "created_at": r.created_at,
+            "finished_at": r.finished_at}
+
+
+class _Gate:
+    """Collects reasons for one decision; one method per kind of check."""
+
+    def __init__(self, policy: Policy, cand: RunEvidence, comparison: Comparison | None):
+        self.policy = policy
+        self.stats = policy.statistics
+        self.cand = cand
+        self.comparison = comparison
+        self.reasons: list[Reason] = []
+        self.regressed: set[str] = set()  # categories with a scenario-level regression
+
+    def add(self, kind: str, level: str, subject: str, eff: Effective, action_field: str,
+            message: str, severity: str | None = None, **evidence: Any) -> None:
+        self.reasons.append(Reason(kind, level, subject, getattr(eff, action_field), message,
+                                   eff.sources[action_field], severity, evidence))
+
+    def rate(self, k: int, n: int) -> dict[str, Any]:
+        return estimate(k, n, self.stats.confidence).to_dict()
+
+    def ci_text(self, k: int, n: int) -> str:
+        ci = interval(self.stats.interval, k, n, self.stats.confidence)
+        name = "Wilson" if self.stats.interval == "wilson" else "exact"
+        return f"{self.stats.confidence:.0%} {name} CI {_pct(ci.low)}–{_pct(ci.high)}"
+
+    # -- run level -------------------------------------------------------------------
+
+    def run_checks(self) -> None:
+        run, total = self.cand.run, self.cand.total
+        eff = self.policy.resolve()
+        if run.status != "completed" or total.attempts < run.planned:
+            self.add("incomplete", "run", run.id, eff, "on_missing",
+                     f"run {run.id} is {run.status} with {total.attempts}/{run.planned} "
+                     "attempts stored: what did not run cannot be approved",
+                     status=run.status, planned=run.planned, attempts=total.attempts)
+        if total.attempts and total.error_rate > eff.max_error_rate:
+            self.add("error_rate", "run", run.id, eff, "on_error",
+                     f"{total.errors}/{total.attempts} attempts errored "
+                     f"({_pct(total.error_rate)}) > allowed {_pct(eff.max_error_rate)}",
+                     errors=total.errors, attempts=total.attempts,
+                     error_rate=self.rate(total.errors, total.attempts),
+                     max_error_rate=eff.max_error_rate, rule=eff.sources["max_error_rate"])
+
+    # -- scenario level --------------------------------------------------------------
+
+    def scenario(self, meta: ScenarioMeta, c: Counts, unit: UnitComparison | None) -> ScenarioRow:
+        eff = self.policy.resolve(meta.id, meta.category, meta.severity)
+        threshold = eff.threshold(meta.max_failure_rate)
+        test = unit.test if unit else None
+        failure = self.rate(c.failures, c.judged)
+        error = self.rate(c.errors, c.attempts)
+        base = dict(counts=c.to_dict(), failure_rate=failure, threshold=threshold,
+                    threshold_rule=eff.sources["max_failure_rate"],
+                    failing_attempts=self.cand.failing_examples.get(meta.id, []))
+        if test is not None:
+            base["test"] = test.to_dict()
+        status = "pass"
+        sev = meta.severity
+        if c.attempts and c.error_rate > eff.max_error_rate:
+            status = "error_rate"
+            self.add("error_rate", "scenario", meta.id, eff, "on_error",
+                     f"{meta.id}: {c.errors}/{c.attempts} attempts errored "
+                     f"({_pct(c.error_rate)}) > allowed {_pct(eff.max_error_rate)}", sev,
+                     **base, error_rate=error, max_error_rate=eff.max_error_rate)
+        inconclusive = self._inconclusive(meta, c, eff, threshold)
+        if c.judged and c.failure_rate > threshold + 1e-12:
+            status = "breach"
+            self.add("breach", "scenario", meta.id, eff, "on_breach",
+                     f"{meta.id} ({sev}): {c.failures}/{c.judged} judged attempts failed "
+                     f"({_pct(c.failure_rate)}, {self.ci_text(c.failures, c.judged)}) > "
+                     f"allowed {_pct(threshold)}", sev, **base)
+        elif inconclusive:
+            status = "inconclusive" if status == "pass" else status
+            self.add("inconclusive", "scenario", meta.id, eff, "on_inconclusive",
+                     f"{meta.id} ({sev}): {inconclusive}", sev, **base)
+        if test is not None and test.diff > 0:
+            status = self._regression(meta, eff, test, status, base)
+        return ScenarioRow(meta.id, meta.category, sev, status, c, threshold, failure, error,
+                           test, eff.owner)
+
+    def _regression(self, meta: ScenarioMeta, eff: Effective, test: TestResult, status: str,
+                    base: dict[str, Any]) -> str:
+        """A rise against the baseline: a regression if significant, else inconclusive
+        (unless the scenario already gave a reason). Returns the scenario's new status."""
+        if test.diff < eff.min_effect:
+            return status
+        sev = meta.severity
+        if test.significant(self.stats.alpha):
+            self.regressed.add(meta.category)
+            what = "over-refusal" if meta.category in self.policy.benign_categories \
+                else "failure rate"
+            self.add("regression", "scenario", meta.id, eff, "on_regression",
+                     f"{meta.id} ({sev}): {what} rose {_pct(test.baseline_rate)} → "
+                     f"{_pct(test.candidate_rate)}, significant ({test.describe()})",
+                     sev, **base)
+            return "regression" if status in ("pass", "inconclusive") else status
+        if status != "pass":
+            return status
+        self.add("inconclusive", "scenario", meta.id, eff, "on_inconclusive",
+                 f"{meta.id} ({sev}): failure rate rose {_pct(test.baseline_rate)} → "
+                 f"{_pct(test.candidate_rate)} but not significantly ({test.describe()}, "
+                 f"alpha {self.stats.alpha}): too few attempts to tell a regression from noise",
+                 sev, **base)
+        return "inconclusive"
+
+    def _inconclusive(self, meta: ScenarioMeta, c: Counts, eff: Effective,
+                      threshold: float) -> str | None:
+        """Why the evidence cannot show the scenario within its threshold, if it cannot."""
+        if c.judged == 0:
+            return f"no judged attempts ({c.errors} errored): nothing shows it is safe"
+        if (c.failures + c.errors) / c.attempts > threshold + 1e-12:
+            return (f"{c.failures} failed and {c.errors} errored of {c.attempts}: counting "
+                    f"errors as failures it would exceed {_pct(threshold)}")
+        if c.judged < eff.min_attempts:
+            return f"{c.judged} judged attempts < min_attempts {eff.min_attempts}"
+        ci = interval(self.stats.interval, c.failures, c.judged, self.stats.confidence)
+        if ci.width > eff.max_ci_width + 1e-12:
+            return (f"{self.ci_text(c.failures, c.judged)} is wider than max_ci_width "
+                    f"{_pct(eff.max_ci_width)}")
+        return None
+
+    # -- category level (baseline only) ------------------------------------------------
+
+    def category_regressions(self) -> None:
+        """Pooled tests catch regressions spread thinly over many small scenarios; a category
+        whose scenarios already show a significant regression is not reported twice."""
+        assert self.comparison is not None
+        for cat, unit in self.comparison.categories.items():
+            if cat in self.regressed:
+                continue
+            test = unit.test
+            eff = self.policy.resolve(category=cat)
+            if test is None or test.diff <= 0 or not test.significant(self.stats.alpha):
+                continue
+            if test.diff < eff.min_effect:
+                continue
+            benign = cat in self.policy.benign_categories
+            what = "over-refusal on benign controls" if benign else "failure rate"
+            self.add("regression", "category", cat, eff, "on_regression",
+                     f"{cat}: {what} rose {_pct(test.baseline_rate)} → "
+                     f"{_pct(test.candidate_rate)}, significant ({test.describe()})",
+                     None, test=test.to_dict(), transitions=unit.transitions.to_dict(),
+                     scenarios=sorted(s for s, u in self.comparison.scenarios.items()
+                                      if u.category == cat and u.transitions.newly_failing),
+                     benign=benign)
+
+    # -- coverage ------------------------------------------------------------------------
+
+    def coverage(self) -> None:
+        ran = {sid for sid, c in self.cand.counts.items() if c.judged}
+        metas = self.cand.scenarios
+        for r in self.policy.required_rules():
+            m = r.rule.match
+            hit = [sid for sid in ran
+                   if m.matches(sid, metas[sid].category, metas[sid].severity)]
+            if hit:
+                continue
+            label = " ".join(f"{k}={v}" for k, v in m.model_dump(exclude_none=True).items())
+            eff = self.policy.resolve(m.scenario, m.category, m.severity)
+            action = r.rule.on_missing or eff.on_missing
+            self.reasons.append(Reason(
+                "missing", "scenario" if m.scenario else "category", label, action,
+                f"required coverage {label}: no scenario matching it has judged attempts "
+                "in this run", r.source, m.severity, {"rule": r.source}))
+        if self.comparison is None or not self.policy.coverage_baseline:
+            return
+        base = self.comparison.baseline
+        for sid, c in base.counts.items():
+            if sid in self.cand.counts:
+                continue
+            meta = base.scenarios[sid]
+            eff = self.policy.resolve(sid, meta.category, meta.severity)
+            self.add("missing", "scenario", sid, eff, "on_missing",
+                     f"{sid} ({meta.severity}) ran in baseline {base.run.id} "
+                     f"({c.failures}/{c.judged} failed) but not in this run", meta.severity,
+                     baseline_counts=c.to_dict())
+
+
+def _adjusted(comparison: Comparison) -> Comparison:
+    """Holm-adjust every regression test of the comparison together."""
+    keys: list[tuple[str, str]] = []
+    tests: list[TestResult] = []
+    for level, units in (("s", comparison.scenarios), ("c", comparison.categories)):
+        for k, u in units.items():
+            if u.test is not None:
+                keys.append((level, k))
+                tests.append(u.test)
+    adjusted = holm([t.p_value for t in tests])
+    out: dict[str, dict[str, TestResult | None]] = {"s": {}, "c": {}}
+    for (level, k), t, p in zip(keys, tests, adjusted, strict=True):
+        out[level][k] = replace(t, p_adjusted=p)
+    return comparison.with_tests(out["s"], out["c"])
+
+
+def _benign(policy: Policy, cand: RunEvidence, comparison: Comparison | None,
+            confidence: float) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for cat, c in cand.categories().items():
+        if cat not in policy.benign_categories:
+            continue
+        entry: dict[str, Any] = {"candidate": {**c.to_dict(), "over_refusal": estimate(
+            c.failures, c.judged, confidence).to_dict()}}
+        if comparison is not None and cat in comparison.categories:
+            unit = comparison.categories[cat]
+            entry["baseline"] = {**unit.base.to_dict(), "over_refusal": estimate(
+                unit.base.failures, unit.base.judged, confidence).to_dict()}
+            entry["transitions"] = unit.transitions.to_dict()
+            entry["test"] = unit.test.to_dict() if unit.test else None
+        out[cat] = entry
+    return out
+
+
+def verdict_of(reasons: list[Reason]) -> str:
+    if not reasons:
+        return "approve"
+    worst = max(reasons, key=lambda r: ACTION_RANK[r.action.kind])
+    return _VERDICT_OF_ACTION[worst.action.kind]
+
+
+def decide(policy: Policy, cand: RunEvidence, comparison: Comparison | None = None) -> Decision:
+    """The one computation behind the verdict, the reports and the exit code."""
+    if comparison is not None and policy.statistics.correction == "holm":
+        comparison = _adjusted(comparison)
+    gate = _Gate(policy, cand, comparison)
+    gate.run_checks()
+    rows = [gate.scenario(cand.scenarios[sid], c,
+                          comparison.scenarios.get(sid) if comparison else None)
+            for sid, c in cand.counts.items()]
+    if comparison is not None:
+        gate.category_regressions()
+    gate.coverage()
+    reasons = sorted(gate.reasons, key=lambda r: (-ACTION_RANK[r.action.kind], r.level,
+                                                  r.kind, r.subject))
+    verdict = verdict_of(reasons)
+    rollback_to = None
+    if verdict == "rollback":
+        target = next(r.action.target for r in reasons if r.action.kind == "rollback")
+        rollback_to = target or policy.rollback_to or (
+            comparison.baseline.run.id if comparison else None)
+    holds = [r.action.target or policy.feature_flag for r in reasons if r.action.kind == "hold"]
+    total = cand.total
+    conf = policy.statistics.confidence
+    return Decision(
+        verdict=verdict, reasons=reasons, run=_run_info(cand),
+        baseline=_run_info(comparison.baseline) if comparison else None,
+        scenarios=rows,
+        categories={k: {**c.to_dict(), "failure_rate": estimate(c.failures, c.judged,
+                                                                  conf).to_dict()}
+                    for k, c in cand.categories().items()},
+        total={**total.to_dict(), "failure_rate": estimate(total.failures, total.judged,
+                                                           conf).to_dict(),
+               "error_rate": estimate(total.errors, total.attempts, conf).to_dict()},
+        policy={"files": policy.files, "names": policy.names, "digest": policy.digest,
+                "statistics": policy.statistics.__dict__},
+        comparison=comparison.to_dict() if comparison else None,
+        benign=_benign(policy, cand, comparison, conf),
+        rollback_to=rollback_to,
+        hold_flags=sorted({h for h in holds if h}),
+    )

@@ -1,0 +1,213 @@
+"""Read a stored run as the gate needs it: outcome counts per scenario, aggregated in SQL
+so that memory does not grow with the number of attempts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from redline.store import RunInfo, Store
+
+EXAMPLES = 5  # attempt ids kept per scenario as evidence
+
+
+@dataclass
+class Counts:
+    passes: int = 0
+    failures: int = 0
+    errors: int = 0
+
+    @property
+    def attempts(self) -> int:
+        return self.passes + self.failures + self.errors
+
+    @property
+    def judged(self) -> int:
+        """Attempts with a verdict; errors are evidence of nothing."""
+        return self.passes + self.failures
+
+    @property
+    def failure_rate(self) -> float:
+        return self.failures / self.judged if self.judged else 0.0
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.attempts if self.attempts else 0.0
+
+    def add(self, outcome: str, n: int = 1) -> None:
+        if outcome == "pass":
+            self.passes += n
+        elif outcome == "fail":
+            self.failures += n
+        else:
+            self.errors += n
+
+    def __iadd__(self, other: Counts) -> Counts:
+        self.passes += other.passes
+        self.failures += other.failures
+        self.errors += other.errors
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"attempts": self.attempts, "passes": self.passes, "failures": self.failures,
+                "errors": self.errors, "judged": self.judged}
+
+
+@dataclass(frozen=True)
+class ScenarioMeta:
+    """A scenario as it was defined when the run was made."""
+
+    id: str
+    title: str
+    category: str
+    severity: str
+    max_failure_rate: float
+    remediation: str
+    rollback: str
+
+    @classmethod
+    def from_definition(cls, sid: str, d: dict[str, Any]) -> ScenarioMeta:
+        return cls(
+            id=sid, title=str(d.get("title", sid)), category=str(d.get("category", "?")),
+            severity=str(d.get("severity", "high")),
+            max_failure_rate=float((d.get("success") or {}).get("max_failure_rate", 0.0)),
+            remediation=str(d.get("remediation", "")), rollback=str(d.get("rollback", "")),
+        )
+
+
+@dataclass
+class RunEvidence:
+    run: RunInfo
+    scenarios: dict[str, ScenarioMeta]
+    counts: dict[str, Counts]  # only scenarios with at least one stored result
+    failing_examples: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> Counts:
+        total = Counts()
+        for c in self.counts.values():
+            total += c
+        return total
+
+    def categories(self) -> dict[str, Counts]:
+        out: dict[str, Counts] = defaultdict(Counts)
+        for sid, c in self.counts.items():
+            out[self.scenarios[sid].category] += c
+        return dict(sorted(out.items()))
+
+
+def outcome_counts(store: Store, run_id: str) -> dict[str, tuple[str, str, Counts]]:
+    """scenario id -> (category, severity, counts), one GROUP BY over the run."""
+    out: dict[str, tuple[str, str, Counts]] = {}
+    cur = store.db.execute(
+        "SELECT scenario_id, category, severity, outcome, count(*) FROM results"
+        " WHERE run_id = ? GROUP BY scenario_id, category, severity, outcome", (run_id,))
+    for sid, category, severity, outcome, n in cur:
+        out.setdefault(sid, (category, severity, Counts()))[2].add(outcome, n)
+    return out
+
+
+def examples(store: Store, run_id: str, outcome: str = "fail",
+             limit: int = EXAMPLES) -> dict[str, list[str]]:
+    """The first few attempt ids per scenario with the given outcome, in plan order."""
+    out: dict[str, list[str]] = defaultdict(list)
+    cur = store.db.execute(
+        "SELECT scenario_id, attempt_id FROM results WHERE run_id = ? AND outcome = ?"
+        " ORDER BY seq", (run_id, outcome))
+    for sid, aid in cur:
+        if len(out[sid]) < limit:
+            out[sid].append(aid)
+    return dict(out)
+
+
+def load_run(store: Store, ref: str) -> RunEvidence:
+    """A stored run (id, prefix or `latest`) with its per-scenario outcome counts."""
+    run = store.get_run(ref)
+    metas = {sid: ScenarioMeta.from_definition(sid, d)
+             for sid, d in store.scenario_definitions(run.id).items()}
+    counts: dict[str, Counts] = {}
+    for sid, (category, severity, c) in outcome_counts(store, run.id).items():
+        counts[sid] = c
+        if sid not in metas:  # results without a stored definition: keep what they say
+            metas[sid] = ScenarioMeta(sid, sid, category, severity, 0.0, "", "")
+    return RunEvidence(run, metas, dict(sorted(counts.items())), examples(store, run.id))
+
+
+@dataclass
+class Reach:
+    inputs: int
+    inputs_failing: int
+    chains: int
+    chains_failing: int
+
+    @property
+    def value(self) -> float:
+        """Mean share of distinct inputs and of distinct mutator chains that failed at least
+        once: how broad a weakness is along the two axes an attacker controls."""
+        if not self.inputs or not self.chains:
+            return 0.0
+        return (self.inputs_failing / self.inputs + self.chains_failing / self.chains) / 2
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": round(self.value, 4), "inputs": self.inputs,
+                "inputs_failing": self.inputs_failing, "chains": self.chains,
+                "chains_failing": self.chains_failing}
+
+
+def reach(store: Store, run_id: str) -> dict[str, Reach]:
+    """Per scenario of a run: distinct inputs and chains, and how many of each failed."""
+    cur = store.db.execute(
+        "SELECT scenario_id, count(DISTINCT idx), count(DISTINCT chain),"
+        " count(DISTINCT CASE WHEN outcome = 'fail' THEN idx END),"
+        " count(DISTINCT CASE WHEN outcome = 'fail' THEN chain END)"
+        " FROM (SELECT scenario_id, chain, outcome,"
+        "       json_extract(attempt, '$.input_index') AS idx FROM results WHERE run_id = ?)"
+        " GROUP BY scenario_id", (run_id,))
+    return {sid: Reach(n_in, f_in, n_ch, f_ch) for sid, n_in, n_ch, f_in, f_ch in cur}
+
+
+@dataclass
+class PairCounts:
+    """Outcomes of the attempts two runs share (same attempt id), as a transition table."""
+
+    table: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def get(self, base: str, cand: str) -> int:
+        return self.table.get((base, cand), 0)
+
+    @property
+    def shared(self) -> int:
+        return sum(self.table.values())
+
+    def __iadd__(self, other: PairCounts) -> PairCounts:
+        for key, n in other.table.items():
+            self.table[key] = self.table.get(key, 0) + n
+        return self
+
+
+def paired_counts(store: Store, base_id: str, cand_id: str) -> dict[str, PairCounts]:
+    """scenario id -> transitions over the attempts both runs made (joined on attempt id)."""
+    out: dict[str, PairCounts] = defaultdict(PairCounts)
+    cur = store.db.execute(
+        "SELECT c.scenario_id, b.outcome, c.outcome, count(*) FROM results c"
+        " JOIN results b ON b.run_id = ? AND b.attempt_id = c.attempt_id"
+        " WHERE c.run_id = ? GROUP BY c.scenario_id, b.outcome, c.outcome",
+        (base_id, cand_id))
+    for sid, b, c, n in cur:
+        out[sid].table[(b, c)] = n
+    return dict(out)
+
+
+def transition_examples(store: Store, base_id: str, cand_id: str, base_outcome: str,
+                        cand_outcome: str, limit: int = EXAMPLES) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    cur = store.db.execute(
+        "SELECT c.scenario_id, c.attempt_id FROM results c"
+        " JOIN results b ON b.run_id = ? AND b.attempt_id = c.attempt_id"
+        " WHERE c.run_id = ? AND b.outcome = ? AND c.outcome = ? ORDER BY c.seq",
+        (base_id, cand_id, base_outcome, cand_outcome))
+    for sid, aid in cur:
+        if len(out[sid]) < limit:
+            out[sid].append(aid)
+    return dict(out)

@@ -1,0 +1,115 @@
+"""The gate's decision, a comparison and the risk register on the terminal."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from redline.gate.compare import Comparison, UnitComparison
+from redline.gate.decision import Decision, Reason
+from redline.gate.risks import Risk
+
+STYLE = {"approve": "bold green", "approve-with-warnings": "bold yellow", "hold": "bold yellow",
+         "block": "bold red", "rollback": "bold red"}
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def _reason_line(r: Reason) -> str:
+    colour = "yellow" if r.action.kind in ("warn", "hold") else "red"
+    return (f"[{colour}]{escape(r.action.describe())}[/] [bold]{r.kind}[/] "
+            f"{escape(r.message)} [dim](rule {escape(r.rule)})[/]")
+
+
+def _evidence_line(r: Reason) -> str | None:
+    ev = r.evidence
+    parts = []
+    if "failure_rate" in ev:
+        f = ev["failure_rate"]
+        parts.append(f"failed {f['k']}/{f['n']}, Wilson {_pct(f['wilson_ci'][0])}–"
+                     f"{_pct(f['wilson_ci'][1])}, exact {_pct(f['exact_ci'][0])}–"
+                     f"{_pct(f['exact_ci'][1])}")
+    if ev.get("test"):
+        t = ev["test"]
+        parts.append(f"{t['test']} p={t['p_value']:.4g} diff={t['diff']:+.1%}"
+                     + (f" OR={t['odds_ratio']:.3g}" if t.get("odds_ratio") is not None else ""))
+    if ev.get("failing_attempts"):
+        parts.append("attempts " + ", ".join(ev["failing_attempts"][:3]))
+    if ev.get("scenarios"):
+        parts.append("scenarios " + ", ".join(ev["scenarios"][:8]))
+    return "; ".join(parts) or None
+
+
+def print_decision(console: Console, d: Decision) -> None:
+    run = d.run
+    console.print(f"gate on run [bold]{run['id']}[/] ({escape(run['target'])}, seed "
+                  f"{run['seed']})" + (f" against baseline [bold]{d.baseline['id']}[/]"
+                                       if d.baseline else ""))
+    console.print(f"policy: {escape(', '.join(d.policy['files']))} "
+                  f"[dim](digest {d.policy['digest'][:12]})[/]")
+    t = d.total
+    console.print(f"{t['attempts']} attempts: {t['passes']} passed, {t['failures']} failed, "
+                  f"{t['errors']} errored")
+    for r in d.reasons:
+        console.print("  " + _reason_line(r), soft_wrap=True)
+        ev = _evidence_line(r)
+        if ev:
+            console.print(f"      [dim]{escape(ev)}[/]", soft_wrap=True)
+    for cat, b in d.benign.items():
+        c = b["candidate"]["over_refusal"]
+        line = f"benign controls {cat}: over-refusal {_pct(c['rate'])} ({c['k']}/{c['n']})"
+        if "baseline" in b:
+            line += f", baseline {_pct(b['baseline']['over_refusal']['rate'])}"
+        console.print(escape(line))
+    console.print(f"verdict: [{STYLE[d.verdict]}]{escape(d.headline())}[/]")
+
+
+def _worth_showing(u: UnitComparison) -> bool:
+    t = u.transitions
+    return bool(t.fixed or t.newly_failing or u.base.failures or u.cand.failures
+                or not (u.base.attempts and u.cand.attempts))
+
+
+def print_comparison(console: Console, c: Comparison, benign: list[str]) -> None:
+    b, cr = c.baseline.run, c.candidate.run
+    console.print(f"baseline [bold]{b.id}[/] (seed {b.seed}) → candidate [bold]{cr.id}[/] "
+                  f"(seed {cr.seed})")
+    if not c.same_seed:
+        console.print("[yellow]different seeds: no attempt is shared; scenarios are compared "
+                      "as independent samples (Fisher's exact test)[/]")
+    t = c.totals
+    console.print(f"fixed {t.fixed}, still failing {t.still_failing}, newly failing "
+                  f"{t.newly_failing}, still passing {t.still_passing}, errored {t.errored}, "
+                  f"unmatched {t.only_baseline}/{t.only_candidate}")
+    changed = {k: u for k, u in c.scenarios.items() if _worth_showing(u)}
+    for title, units in (("categories", c.categories),
+                         ("scenarios that changed, fail, or ran in one run only", changed)):
+        table = Table(title=title)
+        for col in ("name", "fixed", "still failing", "newly failing", "baseline", "candidate",
+                    "test"):
+            table.add_column(col)
+        for name, u in units.items():
+            tr = u.transitions
+            label = f"{name} (benign)" if name in benign or u.category in benign else name
+            table.add_row(escape(label), str(tr.fixed), str(tr.still_failing),
+                          str(tr.newly_failing),
+                          f"{u.base.failures}/{u.base.judged} {_pct(u.base.failure_rate)}",
+                          f"{u.cand.failures}/{u.cand.judged} {_pct(u.cand.failure_rate)}",
+                          escape(u.test.describe()) if u.test else "–")
+        console.print(table)
+
+
+def print_risks(console: Console, risks: list[Risk], db: str) -> None:
+    table = Table(title=f"{len(risks)} open findings in {db}")
+    for col in ("#", "scenario", "severity", "score", "fail rate", "reach", "owner",
+                "first seen", "last seen", "due", "remediation"):
+        table.add_column(col)
+    for i, r in enumerate(risks, 1):
+        due = f"[red]{r.due} overdue[/]" if r.overdue else r.due
+        table.add_row(str(i), escape(r.scenario_id), r.severity, f"{r.score:.2f}",
+                      _pct(r.failure_rate), _pct(r.reach.value), escape(r.owner),
+                      r.first_seen[:10], r.last_seen[:10], due, escape(r.remediation[:80]))
+    console.print(table)
