@@ -104,6 +104,12 @@ async def output_filter(turn: Turn) -> Turn:
     return turn
 
 
+def start_turn(messages: list[Message]) -> Turn:
+    history = [m for m in messages if m.role in ("user", "assistant")]
+    last_user = next((m.content for m in reversed(history) if m.role == "user"), "")
+    return Turn(history=history, user_text=last_user)
+
+
 @dataclass(frozen=True)
 class GuardedApp:
     stages: tuple[tuple[str, Stage], ...]
@@ -118,16 +124,32 @@ class GuardedApp:
             ("output_filter", output_filter),
         ))
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(n for n, _ in self.stages)
+
+    def stage(self, name: str) -> Stage:
+        found = dict(self.stages)
+        if name not in found:
+            raise KeyError(f"no stage {name!r}; stages: {list(self.names)}")
+        return found[name]
+
     def replace(self, name: str, stage: Stage) -> GuardedApp:
         if name not in dict(self.stages):
             raise KeyError(f"no stage {name!r}; stages: {[n for n, _ in self.stages]}")
         return replace(self, stages=tuple((n, stage if n == name else s) for n, s in self.stages))
 
+    def wrap(self, name: str, wrapper: Callable[[Stage], Stage]) -> GuardedApp:
+        """The same app with one stage wrapped (a fault, a time-out, a circuit breaker)."""
+        return self.replace(name, wrapper(self.stage(name)))
+
     async def handle(self, messages: list[Message]) -> Turn:
         """Serve one request. Client-sent system messages are dropped: users cannot set them."""
-        history = [m for m in messages if m.role in ("user", "assistant")]
-        last_user = next((m.content for m in reversed(history) if m.role == "user"), "")
-        turn = Turn(history=history, user_text=last_user)
+        return await self.run(start_turn(messages))
+
+    async def run(self, turn: Turn) -> Turn:
+        """Move a turn through the stages; a caller that keeps `turn` sees partial progress
+        (its events) even when a stage raises or the caller gives up waiting."""
         for name, stage in self.stages:
             started = time.perf_counter()
             turn = await stage(turn)

@@ -23,6 +23,8 @@ Category = Literal[
     "worst_case_input",
     "output_handling",
     "benign_control",
+    "cascade",
+    "load",
 ]
 
 Expected = Literal["refuse", "comply", "no_leak", "safe_output", "handle_gracefully"]

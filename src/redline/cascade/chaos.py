@@ -1,0 +1,88 @@
+"""`redline chaos`: run cascade experiments, store each as a run, write journals and reports."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from redline.cascade.experiment import run_experiment
+from redline.cascade.journal import Journal
+from redline.cascade.record import store_experiment
+from redline.cascade.schema import CascadeScenario
+from redline.store import RunInfo, Store
+from redline.summary import ExitCode
+
+
+@dataclass
+class ExperimentRecord:
+    scenario: CascadeScenario
+    journal: Journal
+    run: RunInfo
+    code: ExitCode
+    files: dict[str, Path]
+
+
+@dataclass
+class ChaosResult:
+    experiments: list[ExperimentRecord] = field(default_factory=list)
+
+    @property
+    def code(self) -> ExitCode:
+        codes = {e.code for e in self.experiments}
+        if ExitCode.INCOMPLETE in codes:
+            return ExitCode.INCOMPLETE
+        return ExitCode.FINDINGS if ExitCode.FINDINGS in codes else ExitCode.OK
+
+
+# the bundled LLM takes seconds per reply on a CPU: a user who waits 5 s would see only errors
+LOCAL_TIMEOUT_S = 180.0
+LOCAL_MAX_P95_MS = 120_000.0
+
+
+def for_model(scenario: CascadeScenario, model: str) -> CascadeScenario:
+    """The scenario as run with `model`: with the slow local LLM, longer waits are normal."""
+    if model != "local":
+        return scenario
+    workload = scenario.workload.model_copy(
+        update={"timeout_s": max(scenario.workload.timeout_s, LOCAL_TIMEOUT_S)})
+    steady = scenario.steady_state.model_copy(
+        update={"max_p95_ms": max(scenario.steady_state.max_p95_ms, LOCAL_MAX_P95_MS)})
+    return scenario.model_copy(update={"workload": workload, "steady_state": steady})
+
+
+def target_label(model: str, pipeline: Path | None) -> str:
+    if pipeline is not None:
+        return f"pipeline:{pipeline}"
+    return "demo" if model == "local" else f"demo:{model}"
+
+
+async def _run_all(scenarios: list[CascadeScenario], seed: int, model: str, store: Store,
+                   out: Path, pipeline: Path | None,
+                   on_done: Callable[[ExperimentRecord], None] | None) -> ChaosResult:
+    result = ChaosResult()
+    for scenario in (for_model(s, model) for s in scenarios):
+        system = None
+        if pipeline is not None:
+            from redline.cascade.pipeline import load_pipeline, start_pipeline
+
+            system = await asyncio.to_thread(start_pipeline, load_pipeline(pipeline))
+        journal = await run_experiment(scenario, seed, model, system=system)
+        run, code, files = store_experiment(store, scenario, journal,
+                                            target_label(model, pipeline), out)
+        record = ExperimentRecord(scenario, journal, run, code, files)
+        result.experiments.append(record)
+        if on_done is not None:
+            on_done(record)
+    return result
+
+
+def run_chaos(scenarios: list[CascadeScenario], seed: int, db: Path, out: Path,
+              model: str = "stand-in", pipeline: Path | None = None,
+              on_done: Callable[[ExperimentRecord], None] | None = None) -> ChaosResult:
+    store = Store(db)
+    try:
+        return asyncio.run(_run_all(scenarios, seed, model, store, out, pipeline, on_done))
+    finally:
+        store.close()

@@ -1,0 +1,222 @@
+"""Seeded, scheduled faults, and the wrapper that injects one into an in-process stage.
+
+`ArmedFault` decides, per request, whether the fault fires: the request must fall inside the
+schedule's window (request indices and/or seconds since arming) and pass a draw against the
+schedule's fraction. The draw comes from a `random.Random` seeded by (seed, stage, kind,
+request index), so the same seed faults the same requests in any execution order; nothing
+reads the global `random` state. The same object serves the in-process wrapper below and the
+HTTP fault proxy (`redline.cascade.proxy`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from redline.app.data import KNOWLEDGE_BASE, Document
+from redline.app.pipeline import REFUSAL, Stage, Turn
+from redline.attempts import seeded_rng
+from redline.cascade.schema import FaultSpec, Schedule
+from redline.cascade.trace import REQUEST
+
+POISONED = next(d for d in KNOWLEDGE_BASE if d.id == "kb-partner")
+
+
+def poison_document(spec: FaultSpec) -> Document:
+    """The planted document: the bundled poisoned partner article unless the fault gives text."""
+    if spec.text:
+        return Document("kb-injected", "Help-centre update", spec.text)
+    return POISONED
+
+
+class InjectedFault(RuntimeError):
+    """An in-process stage failing the way a bug or a broken library would."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    index: int  # the request's index in the whole experiment
+    rng: random.Random
+
+
+@dataclass
+class ArmedFault:
+    stage: str
+    spec: FaultSpec
+    schedule: Schedule
+    seed: int
+    offset: int = 0  # experiment index of the fault phase's first request
+    clock: Callable[[], float] = time.monotonic
+    armed_at: float = field(default=0.0)
+    active: bool = True
+    injections: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.armed_at = self.armed_at or self.clock()
+        self._arrivals = itertools.count()
+        self._lock = threading.Lock()
+
+    @property
+    def label(self) -> str:
+        return self.spec.label()
+
+    def decide(self, tag: int | None) -> Decision | None:
+        """Fire for this request? `tag` is its experiment index (None: count arrivals)."""
+        if not self.active:
+            return None
+        index = tag - self.offset if tag is not None else next(self._arrivals)
+        if index < 0 or not self.schedule.covers(index, self.clock() - self.armed_at):
+            return None
+        rng = seeded_rng("fault", self.seed, self.stage, self.spec.kind, index)
+        if rng.random() >= self.schedule.fraction:
+            return None
+        return Decision(index + self.offset, rng)
+
+    def record(self, decision: Decision, detail: str = "") -> None:
+        with self._lock:
+            self.injections.append({"index": decision.index, "t": self.clock(),
+                                    "stage": self.stage, "fault": self.label, "detail": detail})
+
+    def delay_s(self, rng: random.Random) -> float:
+        return (self.spec.latency_ms + self.spec.jitter_ms * rng.random()) / 1000
+
+    def disarm(self) -> None:
+        self.active = False
+
+    def faulted_indices(self) -> set[int]:
+        with self._lock:
+            return {i["index"] for i in self.injections}
+
+
+# --- in-process injection -----------------------------------------------------------------
+
+# what each stage of the guarded app produces, for a stale cache to replay
+STAGE_OUTPUT = {
+    "input_filter": ("reply", "done"),
+    "retrieval": ("documents",),
+    "prompt": ("prompt",),
+    "model": ("reply", "tokens", "error", "done"),
+    "output_filter": ("reply",),
+}
+
+
+def _mark(turn: Turn, name: str, label: str, action: str = "pass", detail: str = "") -> None:
+    """Tag the stage's last event with the fault (or log one if the stage logged nothing)."""
+    if turn.events and turn.events[-1]["stage"] == name:
+        turn.events[-1]["fault"] = label
+    else:
+        turn.events.append({"stage": name, "action": action, "detail": detail, "fault": label})
+
+
+def _cut(text: str, keep: float) -> str:
+    return text[: int(len(text) * keep)]
+
+
+async def _flip(name: str, stage: Stage, turn: Turn, label: str) -> Turn:
+    turn = await stage(turn)
+    last = turn.events[-1] if turn.events and turn.events[-1]["stage"] == name else None
+    if last is not None and last["action"] == "block":
+        turn.reply, turn.done = None, False
+        last.update(action="pass", detail="", fault=label)
+    elif last is not None and last["action"] == "pass":
+        turn.reply, turn.done = REFUSAL, True
+        last.update(action="block", detail="flagged", fault=label)
+    return turn
+
+
+async def _wrong(name: str, stage: Stage, turn: Turn, spec: FaultSpec, label: str) -> Turn:
+    if spec.mode == "flip":
+        return await _flip(name, stage, turn, label)
+    if spec.mode == "allow":  # the filter says "allow" without looking
+        turn.events.append({"stage": name, "action": "pass", "detail": "", "fault": label})
+        return turn
+    if spec.mode in ("poison", "empty"):
+        turn = await stage(turn)
+        turn.documents = [poison_document(spec), *turn.documents[:1]] if spec.mode == "poison" \
+            else []
+        _mark(turn, name, label)
+        turn.events[-1]["detail"] = ",".join(d.id for d in turn.documents)
+        return turn
+    turn.reply = spec.text or "OK."  # replace: the model's output, wrong
+    turn.events.append({"stage": name, "action": "pass", "detail": f"{len(turn.reply)} chars",
+                        "fault": label})
+    return turn
+
+
+async def _partial(name: str, stage: Stage, turn: Turn, keep: float, label: str) -> Turn:
+    if name == "input_filter":  # the filter sees only the start of the message
+        full, turn.user_text = turn.user_text, _cut(turn.user_text, keep)
+        turn = await stage(turn)
+        turn.user_text = full
+    elif name == "output_filter":  # only the start of the reply is filtered
+        reply = turn.reply or ""
+        head, tail = reply[: int(len(reply) * keep)], reply[int(len(reply) * keep):]
+        turn.reply = head
+        turn = await stage(turn)
+        if not turn.done:
+            turn.reply = (turn.reply or "") + tail
+    else:
+        turn = await stage(turn)
+        if name == "retrieval":
+            turn.documents = [Document(d.id, d.title, _cut(d.text, keep)) for d in turn.documents]
+        elif name == "prompt" and turn.prompt:
+            first = turn.prompt[0]
+            turn.prompt[0] = type(first)(first.role, _cut(first.content, keep))
+        elif name == "model" and turn.reply:
+            turn.reply = _cut(turn.reply, keep)
+    _mark(turn, name, label)
+    return turn
+
+
+def inject(name: str, stage: Stage, fault: ArmedFault) -> Stage:
+    """`stage` with `fault` injected on the requests the fault's schedule picks."""
+    cache: dict[str, Any] = {}
+    label = fault.label
+    spec = fault.spec
+
+    async def faulted(turn: Turn) -> Turn:
+        decision = fault.decide(REQUEST.get())
+        if decision is None:
+            turn = await stage(turn)
+            if turn.error is None:
+                cache.update({k: copy.deepcopy(getattr(turn, k))
+                              for k in STAGE_OUTPUT.get(name, ())})
+            return turn
+        fault.record(decision)
+        kind = spec.kind
+        if kind == "latency":
+            await asyncio.sleep(fault.delay_s(decision.rng))
+            turn = await stage(turn)
+            _mark(turn, name, label)
+            return turn
+        if kind == "timeout":  # hangs; whoever waits gives up first (or it ends, late)
+            await asyncio.sleep(spec.hang_ms / 1000)
+            turn = await stage(turn)
+            _mark(turn, name, label)
+            return turn
+        if kind in ("error", "down"):
+            why = "dependency down: connection refused" if kind == "down" else "injected failure"
+            _mark(turn, name, label, action="error", detail=why)
+            if kind == "down":
+                raise ConnectionRefusedError(f"{name}: {why}")
+            raise InjectedFault(f"{name}: {why}")
+        if kind == "wrong_output":
+            return await _wrong(name, stage, turn, spec, label)
+        if kind == "partial":
+            return await _partial(name, stage, turn, spec.keep, label)
+        if not cache:  # stale, with nothing cached yet: the call goes through
+            return await stage(turn)
+        for key, value in cache.items():
+            setattr(turn, key, copy.deepcopy(value))
+        turn.events.append({"stage": name, "action": "pass", "detail": "served from cache",
+                            "fault": label})
+        return turn
+
+    return faulted

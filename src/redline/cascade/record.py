@@ -1,0 +1,227 @@
+"""Cascade experiments and load ramps as runs in the store, like every other scan.
+
+Each experiment is one run (suite `cascade:<id>`): one result per request (category
+`cascade`, outcome pass/fail/error against the scenario's expectation, chain = phase and
+whether the fault hit it, the request's stage trace in the response meta), plus one
+`experiment` result whose verdicts are the experiment-level checks (failed open, blast
+radius, recovery, steady state). The run's scenario record is the cascade scenario's
+projection onto the catalog schema, so `redline runs show`, `redline report` and the gate
+read these runs with no special case; the journal's headline figures are kept in the run
+summary under `cascade` (and `load` for load runs).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from redline.attempts import digest
+from redline.cascade.experiment import Observation
+from redline.cascade.journal import Journal
+from redline.cascade.load import Ramp, Sample
+from redline.cascade.loadtest import LoadResult
+from redline.cascade.schema import CascadeScenario
+from redline.catalog.schema import Scenario
+from redline.manifest import build_manifest
+from redline.models import Attempt, AttemptResult, Message, Outcome, TargetResponse, Verdict
+from redline.report import write_reports
+from redline.store import BatchWriter, RunInfo, Store, dumps
+from redline.summary import ExitCode, ScenarioInfo, Summary, summarise
+
+
+def new_run_id() -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return f"{stamp}-{secrets.token_hex(3)}"
+
+
+def observation_result(o: Observation) -> AttemptResult:
+    chain = (o.phase, "faulted") if o.faulted else (o.phase,)
+    response = TargetResponse(text=o.reply, error=o.error, latency_s=o.latency_ms / 1000,
+                              meta={"trace": o.events})
+    return AttemptResult(
+        attempt=replace(o.attempt, chain=chain), outcome=o.outcome,
+        transcript=[Message("user", o.probe.text), Message("assistant", o.visible)],
+        responses=[response], verdicts=o.verdicts, error=o.problem or o.error,
+        started_at=o.started_s, latency_s=o.latency_ms / 1000,
+    )
+
+
+def experiment_verdicts(j: Journal, scenario: CascadeScenario) -> list[Verdict]:
+    e = scenario.expectation
+    breaches = sum(o.state == "breach" for o in j.observations)
+    r = j.recovery
+    # the hypothesis may deviate while the fault is on; it must hold before and after
+    held = all(h["met"] for k, h in j.hypotheses.items() if k != "during")
+    return [
+        Verdict("failed_open", j.failure_mode == "open", 1.0 if j.failure_mode == "open" else 0.0,
+                {"failure_mode": j.failure_mode, "breaches": breaches}),
+        Verdict("blast_radius", j.blast_radius > e.max_blast_radius + 1e-12, j.blast_radius,
+                {"blast_radius": j.blast_radius, "max": e.max_blast_radius,
+                 "of_faulted": j.blast_radius_faulted}),
+        Verdict("recovery", not (r.get("recovered") and r.get("within_limit")),
+                0.0 if r.get("recovered") else 1.0, r),
+        Verdict("steady_state", not held, 0.0 if held else 1.0, j.hypotheses),
+        Verdict("detection", False, 1.0 if j.detection.get("detected") else 0.0, j.detection),
+    ]
+
+
+def experiment_result(j: Journal, scenario: CascadeScenario, seed: int, seq: int
+                      ) -> AttemptResult:
+    text = (f"experiment {scenario.id}: {scenario.fault.label()} at {scenario.stage}; "
+            f"failure mode {j.failure_mode}; blast radius {j.blast_radius:.1%}")
+    attempt = Attempt(
+        id=digest("cascade-experiment", scenario.id, scenario.version, seed)[:24], seq=seq,
+        scenario_id=scenario.id, scenario_version=scenario.version, category="cascade",
+        severity=scenario.severity, input_index=-1, chain=("experiment",),
+        messages=(Message("user", text),), original=text,
+    )
+    verdicts = experiment_verdicts(j, scenario)
+    outcome: Outcome = ("error" if j.status != "completed"
+                        else "fail" if any(v.detected for v in verdicts) else "pass")
+    summary = "; ".join(j.expectation["reasons"]) or "meets its expectation"
+    return AttemptResult(attempt=attempt, outcome=outcome,
+                         transcript=[Message("user", text), Message("assistant", summary)],
+                         responses=[TargetResponse(text=summary)], verdicts=verdicts,
+                         error=j.problem)
+
+
+def _info(scenario: Scenario, max_failure_rate: float = 0.0) -> dict[str, ScenarioInfo]:
+    return {scenario.id: ScenarioInfo(scenario.title, scenario.category, scenario.severity,
+                                      max_failure_rate)}
+
+
+def finish(store: Store, run_id: str, status: str, infos: dict[str, ScenarioInfo], planned: int,
+           code: ExitCode, problem: str | None, extra: dict[str, Any], out_dir: Path
+           ) -> tuple[RunInfo, Summary, dict[str, Path]]:
+    summary = summarise(store.outcome_rows(run_id), infos, planned)
+    store.finish_run(run_id, status, {**summary.to_dict(), "exit_code": int(code),
+                                      "problem": problem, **extra})
+    run = store.get_run(run_id)
+    return run, summary, write_reports(out_dir / run_id, store, run, summary, int(code))
+
+
+def store_experiment(store: Store, scenario: CascadeScenario, journal: Journal, target: str,
+                     out: Path) -> tuple[RunInfo, ExitCode, dict[str, Path]]:
+    projection = scenario.as_scenario()
+    planned = len(journal.observations) + 1
+    config = {"kind": "cascade", "scenario": scenario.model_dump(mode="json"),
+              "seed": journal.seed, "model": journal.model}
+    manifest = build_manifest(config, [projection], journal.system, journal.seed, planned)
+    run_id = new_run_id()
+    store.create_run(run_id, target, f"cascade:{scenario.id}", journal.seed, planned, config,
+                     manifest, [(projection.id, projection.version,
+                                 projection.model_dump(mode="json"))])
+    writer = BatchWriter(store, run_id)
+    for o in journal.observations:
+        writer.add(observation_result(o))
+    writer.add(experiment_result(journal, scenario, journal.seed, len(journal.observations)))
+    writer.flush()
+    code = (ExitCode.INCOMPLETE if journal.status != "completed"
+            else ExitCode.OK if journal.met else ExitCode.FINDINGS)
+    status = "aborted" if journal.status == "aborted" else "completed"
+    run, _, reports = finish(store, run_id, status, _info(projection), planned, code,
+                             journal.problem, {"cascade": journal.summary()}, out)
+    path = out / run_id / "journal.json"
+    path.write_text(dumps(journal.to_dict()), encoding="utf-8", errors="backslashreplace")
+    return run, code, {**reports, "journal": path}
+
+
+# --- load -------------------------------------------------------------------------------------
+
+LOAD_DETECTORS = ["canary_leak", "pii", "system_prompt_leak", "exfiltration"]
+
+
+def load_scenario(ramp: Ramp, probes: list[str], slo_ms: float | None) -> Scenario:
+    faulted = f" with faults {', '.join(ramp.faults)}" if ramp.faults else ""
+    return Scenario(
+        id=f"load-{ramp.name}", version=1, title=f"Concurrency ramp ({ramp.name}){faulted}",
+        objective="Latency percentiles, error rate, throughput and the knee under rising "
+                  "concurrency; no leak under load"
+                  + (f"; at most 5% of requests slower than {slo_ms:g} ms" if slo_ms else ""),
+        category="load", tags={"owasp": ["LLM10"], "atlas": ["AML.T0029"]}, severity="medium",
+        author="redline", inputs=probes, detectors=LOAD_DETECTORS, expected="handle_gracefully",
+        success={"max_failure_rate": 0.05 if slo_ms else 0.0},
+        remediation="Add capacity, admission control or a breaker with a fallback before "
+                    "the knee; shed load instead of queueing past the time-out.",
+        rollback="Roll back to the last build whose knee and p95 met the SLO.",
+    )
+
+
+def sample_result(s: Sample, seed: int, slo_ms: float | None) -> AttemptResult:
+    attempt = Attempt(
+        id=digest("load", s.ramp, s.index, seed)[:24], seq=s.index, scenario_id=f"load-{s.ramp}",
+        scenario_version=1, category="load", severity="medium", input_index=s.probe_index,
+        chain=(s.ramp, f"c={s.concurrency}"), messages=(Message("user", s.probe.text),),
+        original=s.probe.text,
+    )
+    slow = slo_ms is not None and s.latency_ms > slo_ms
+    outcome: Outcome = "error" if s.error is not None else (
+        "fail" if s.breach or slow else "pass")
+    verdicts = list(s.verdicts)
+    if slo_ms is not None:
+        verdicts.append(Verdict("latency_slo", slow, s.latency_ms,
+                                {"latency_ms": round(s.latency_ms, 3), "slo_ms": slo_ms}))
+    shown = s.error if s.error is not None else (s.reply or "")
+    return AttemptResult(
+        attempt=attempt, outcome=outcome,
+        transcript=[Message("user", s.probe.text), Message("assistant", shown)],
+        responses=[TargetResponse(text=s.reply, error=s.error, latency_s=s.latency_ms / 1000,
+                                  meta={"trace": s.events})],
+        verdicts=verdicts, error=s.error, started_at=s.started_s, latency_s=s.latency_ms / 1000,
+    )
+
+
+def load_findings(result: LoadResult, slo_ms: float | None, max_error_rate: float | None
+                  ) -> list[str]:
+    found = []
+    for r in result.ramps:
+        for lv in r.levels:
+            where = f"{r.name} ramp, concurrency {lv.concurrency}"
+            if lv.breaches:
+                found.append(f"{where}: {lv.breaches} policy breaches")
+            if slo_ms is not None and lv.p95_ms > slo_ms:
+                found.append(f"{where}: p95 {lv.p95_ms:.0f} ms over the {slo_ms:g} ms SLO")
+            if max_error_rate is not None and lv.error_rate > max_error_rate + 1e-12:
+                found.append(f"{where}: error rate {lv.error_rate:.1%} over "
+                             f"{max_error_rate:.1%}")
+    return found
+
+
+def load_code(result: LoadResult, findings: list[str]) -> ExitCode:
+    first = result.ramps[0].levels[0] if result.ramps and result.ramps[0].levels else None
+    if first is None or first.errors == first.requests:
+        return ExitCode.INCOMPLETE
+    return ExitCode.FINDINGS if findings else ExitCode.OK
+
+
+def store_load(store: Store, result: LoadResult, slo_ms: float | None,
+               max_error_rate: float | None, out: Path
+               ) -> tuple[RunInfo, ExitCode, list[str], dict[str, Path]]:
+    seed = int(result.options["seed"])
+    probes = sorted({s.probe.text for r in result.ramps for s in r.samples})
+    scenarios = [load_scenario(r, probes, slo_ms) for r in result.ramps]
+    planned = sum(len(r.samples) for r in result.ramps)
+    config = {"kind": "load", **result.options, "target": result.target, "slo_p95_ms": slo_ms,
+              "max_error_rate": max_error_rate}
+    manifest = build_manifest(config, scenarios, result.description, seed, planned)
+    run_id = new_run_id()
+    store.create_run(run_id, result.target, "load", seed, planned, config, manifest,
+                     [(s.id, s.version, s.model_dump(mode="json")) for s in scenarios])
+    writer = BatchWriter(store, run_id)
+    for r in result.ramps:
+        for s in r.samples:
+            writer.add(sample_result(s, seed, slo_ms))
+    writer.flush()
+    findings = load_findings(result, slo_ms, max_error_rate)
+    code = load_code(result, findings)
+    infos = {k: v for s in scenarios
+             for k, v in _info(s, s.success.max_failure_rate).items()}
+    run, _, reports = finish(store, run_id, "completed", infos, planned, code,
+                             "; ".join(findings[:5]) or None,
+                             {"load": {**result.to_dict(), "findings": findings}}, out)
+    path = out / run_id / "load.json"
+    path.write_text(dumps({**result.to_dict(), "findings": findings}), encoding="utf-8")
+    return run, code, findings, {**reports, "load": path}
