@@ -25,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from redline import __version__
-from redline.errors import RedlineError
+from redline.errors import RedlineError, UsageError
 from redline.models import AttemptResult
 
 app = typer.Typer(
@@ -38,6 +38,8 @@ catalog_app = typer.Typer(help="Browse and validate the scenario catalog.", no_a
 runs_app = typer.Typer(help="List and inspect stored runs.", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(runs_app, name="runs")
+keys_app = typer.Typer(help="Manage Ed25519 signing keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -76,8 +78,20 @@ def scan(
     judge: Annotated[str | None, typer.Option(
         help="Optional LLM judge, openai:URL#MODEL.")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    resume: Annotated[str | None, typer.Option(
+        help="Finish an interrupted run (id, prefix or latest) with exactly its planned "
+        "attempts.")] = None,
+    replay: Annotated[str | None, typer.Option(
+        help="Re-judge a recorded run from its cassette instead of calling a target.")] = None,
+    sign: Annotated[Path | None, typer.Option(
+        help="Sign the run's chain head with this Ed25519 key (see `redline keys init`).")
+    ] = None,
 ) -> None:
-    """Run a suite of scenarios against a target and write the evidence and reports."""
+    """Run a suite of scenarios against a target and write the evidence and reports.
+
+    Every target interaction is recorded in the store (the run's cassette), so any run can
+    be replayed with `--replay RUN` or `redline replay RUN`.
+    """
     from redline.config import load_config
     from redline.report.terminal import print_summary
     from redline.scan import scan as run_scan
@@ -97,8 +111,9 @@ def scan(
     task_ids: list = []
 
     def on_start(run_id: str, planned: int) -> None:
-        err_console.print(f"run [bold]{run_id}[/]: {planned} attempts against "
-                          f"[cyan]{escape(cfg.target.kind)}[/]")
+        what = "resuming" if resume else "replaying" if replay else "against"
+        err_console.print(f"run [bold]{run_id}[/]: {planned} attempts {what} "
+                          f"[cyan]{escape(replay or resume or cfg.target.kind)}[/]")
         bar.start()
         task_ids.append(bar.add_task("scanning", total=planned, fail=0, err=0))
 
@@ -108,7 +123,10 @@ def scan(
         bar.update(task_ids[0], advance=1, fail=counts["fail"], err=counts["error"])
 
     try:
-        result = run_scan(cfg, on_result=on_result, on_start=on_start)
+        if resume is not None and replay is not None:
+            raise UsageError("--resume and --replay cannot be combined")
+        result = run_scan(cfg, on_result=on_result, on_start=on_start, resume=resume,
+                          replay_of=replay, sign_with=sign)
     finally:
         bar.stop()
     print_summary(console, result.summary)
@@ -271,9 +289,363 @@ def serve(
 
 
 @app.command()
+def replay(run: str, db: DbOption = DEFAULT_DB,
+           out: Annotated[Path, typer.Option("--out", "-o")] = Path("redline-out")) -> None:
+    """Re-judge a run from its recording with no target; exit 0 when verdicts match."""
+    from redline.config import ScanConfig
+    from redline.report import report_digest
+    from redline.scan import scan as run_scan
+    from redline.scan import scenario_info_from_store
+    from redline.store import Store
+    from redline.summary import summarise
+
+    store = _open_store(db, Store)
+    source = store.get_run(run)
+    original = {a: o for a, o, _ in store.verdict_rows(source.id)}
+    store.close()
+    cfg = ScanConfig.model_validate({**source.config, "db": str(db), "out": str(out)})
+    result = run_scan(cfg, replay_of=source.id)
+    store = Store(db)
+    replayed = {a: o for a, o, _ in store.verdict_rows(result.run.id)}
+    changed = sorted(k for k in original.keys() | replayed.keys()
+                     if original.get(k) != replayed.get(k))
+    digests = {}
+    for info in (source, result.run):
+        summary = summarise(store.outcome_rows(info.id), scenario_info_from_store(store, info.id),
+                            info.planned)
+        digests[info.id] = report_digest(summary, store, info.id)
+    store.close()
+    same_digest = digests[source.id] == digests[result.run.id]
+    console.print(f"replayed {source.id} as {result.run.id} in {result.wall_s:.2f}s: "
+                  f"{len(replayed)} attempts, {len(changed)} verdicts differ")
+    console.print(f"report digest {digests[result.run.id][:16]} "
+                  f"({'same as' if same_digest else 'DIFFERENT from'} the original)")
+    for attempt_id in changed[:20]:
+        console.print(f"  {attempt_id}: {original.get(attempt_id)} -> {replayed.get(attempt_id)}")
+    raise typer.Exit(0 if not changed and same_digest else 1)
+
+
+@app.command()
+def verify(
+    run: Annotated[str | None, typer.Argument(help="Run id, prefix or latest.")] = None,
+    db: DbOption = DEFAULT_DB,
+    pubkey: Annotated[Path | None, typer.Option(help="Require a valid signature by this key.")
+                      ] = None,
+    bundle: Annotated[Path | None, typer.Option(help="Verify an exported evidence bundle.")
+                      ] = None,
+) -> None:
+    """Check a run's audit chain (and signature); name the first bad record. Exit 1 if bad."""
+    from redline.evidence import verify_bundle, verify_run
+    from redline.keys import read_public
+    from redline.store import Store
+
+    pem = read_public(pubkey) if pubkey else None
+    if bundle is not None:
+        if not bundle.is_file():
+            raise UsageError(f"no bundle at {bundle}")
+        meta, rep = verify_bundle(bundle, pem)
+        label = f"bundle {bundle} (run {meta['run_id']}{', redacted' if meta['redacted'] else ''})"
+    elif run is not None:
+        store = _open_store(db, Store)
+        info = store.get_run(run)
+        rep = verify_run(store, info.id, pem)
+        store.close()
+        label = f"run {info.id}"
+    else:
+        raise UsageError("give a RUN or --bundle FILE")
+    chain = rep.chain
+    if chain.ok:
+        console.print(f"[green]chain ok[/]: {label}, {chain.links} records, head {chain.head}")
+    else:
+        console.print(f"[red]chain broken[/]: {label}: {len(chain.problems)} problem(s); first: "
+                      f"{escape(str(chain.first_bad))}")
+        for p in chain.problems[1:10]:
+            console.print(f"  {escape(str(p))}")
+    for sig in rep.signatures:
+        colour = "green" if sig.ok else "red"
+        console.print(f"[{colour}]signature[/] key {sig.key_id} at #{sig.seq}: {sig.reason}")
+    for note in rep.notes:
+        console.print(f"[yellow]note[/]: {escape(note)}")
+    raise typer.Exit(0 if rep.ok else 1)
+
+
+@app.command()
+def sign(run: str, db: DbOption = DEFAULT_DB,
+         key: Annotated[Path, typer.Option(help="Ed25519 private key (PEM).")] = Path(
+             ".redline/keys/redline_ed25519")) -> None:
+    """Sign a run's current chain head."""
+    from redline.evidence import sign_run
+    from redline.store import Store
+
+    store = _open_store(db, Store)
+    info = store.get_run(run)
+    signed = sign_run(store, info.id, key)
+    store.close()
+    console.print(f"signed {info.id} head #{signed['seq']} {signed['hash']} "
+                  f"with key {signed['key_id']}")
+
+
+@app.command()
+def export(run: str, out: Annotated[Path, typer.Option("--out", "-o", help="Bundle path.")],
+           db: DbOption = DEFAULT_DB,
+           redact: Annotated[bool, typer.Option(
+               help="Mask PII and canaries; the chain of the original still verifies.")] = False,
+           ) -> None:
+    """Export a run's evidence as one archive that verifies on another machine."""
+    from redline.evidence import export_bundle
+    from redline.store import Store
+
+    store = _open_store(db, Store)
+    meta = export_bundle(store, run, out, redact=redact)
+    store.close()
+    console.print(f"wrote {out}: run {meta['run_id']}, {meta['links']} chained records"
+                  f"{', redacted' if redact else ''}")
+
+
+@keys_app.command("init")
+def keys_init(
+    path: Annotated[Path, typer.Option(help="Private key file to create.")] = Path(
+        ".redline/keys/redline_ed25519"),
+    force: Annotated[bool, typer.Option(help="Replace an existing key.")] = False,
+) -> None:
+    """Create an Ed25519 signing key pair (private key mode 0600)."""
+    from redline.keys import init_keys, key_id
+
+    private, public = init_keys(path, force)
+    console.print(f"private key {private}\npublic key  {public} "
+                  f"(id {key_id(public.read_text())})")
+
+
+@app.command()
 def version() -> None:
     """Print the redline version."""
     console.print(__version__)
+
+
+PolicyOption = Annotated[list[Path] | None, typer.Option(
+    "--policy", "-p", help="Policy file layered over the bundled default; repeat to compose "
+    "(org default, then project override: later files win).")]
+
+
+@app.command()
+def gate(
+    run: Annotated[str, typer.Argument(help="Candidate run: id, unique prefix, or latest.")],
+    baseline: Annotated[str | None, typer.Option(
+        "--baseline", "-b", help="Baseline run to test for regressions (same seed: paired).")
+    ] = None,
+    policy: PolicyOption = None,
+    db: DbOption = DEFAULT_DB,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Directory for gate.json, gate-junit.xml, gate.sarif, gate.md "
+        "(default redline-out/RUN).")] = None,
+    record: Annotated[bool, typer.Option(help="Store the decision in the audit chain.")] = True,
+) -> None:
+    """Decide on a run: approve (0), or block / rollback / hold (1), with every reason."""
+    from redline.gate.policy import load_policy
+    from redline.gate.runner import evaluate
+    from redline.gate.terminal import print_decision
+    from redline.gate.writers import write_reports
+    from redline.store import Store
+
+    rules = load_policy(policy or [])
+    store = _open_store(db, Store)
+    decision = evaluate(store, run, baseline, rules).decision
+    print_decision(console, decision)
+    for kind, path in write_reports(decision, out or Path("redline-out") / decision.run["id"]
+                                    ).items():
+        console.print(f"  {kind:8} {path}")
+    if record:
+        decision_id = store.record_decision(decision.run["id"], decision.to_dict())
+        console.print(f"decision {decision_id} recorded in {db}")
+    store.close()
+    console.print(f"exit code {decision.exit_code} ({decision.verdict})")
+    raise typer.Exit(decision.exit_code)
+
+
+@app.command()
+def compare(
+    base: Annotated[str, typer.Argument(help="Baseline run (before the patch).")],
+    candidate: Annotated[str, typer.Argument(help="Candidate run (with the patch).")],
+    policy: PolicyOption = None,
+    db: DbOption = DEFAULT_DB,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Patch validation: fixed, still failing, newly failing and benign over-refusal
+    between two runs on the same seed, and the policy's verdict on the patch (exit 0/1)."""
+    from redline.gate.policy import load_policy
+    from redline.gate.runner import evaluate
+    from redline.gate.terminal import print_comparison, print_decision
+    from redline.store import Store, dumps
+
+    rules = load_policy(policy or [])
+    store = _open_store(db, Store)
+    result = evaluate(store, candidate, base, rules)
+    assert result.comparison is not None
+    decision = result.decision
+    if as_json:
+        typer.echo(dumps({"comparison": result.comparison.to_dict(),
+                          "decision": decision.to_dict()}))
+    else:
+        print_comparison(console, result.comparison, rules.benign_categories)
+        print_decision(console, decision)
+    raise typer.Exit(decision.exit_code)
+
+
+@app.command()
+def risks(
+    db: DbOption = DEFAULT_DB,
+    policy: PolicyOption = None,
+    target: Annotated[str | None, typer.Option(
+        help="Only runs against this target spec.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The risk register: open findings across runs, ranked by severity x rate x reach."""
+    from redline.gate.policy import load_policy
+    from redline.gate.risks import open_findings
+    from redline.gate.terminal import print_risks
+    from redline.store import Store, dumps
+
+    rules = load_policy(policy or [])
+    store = _open_store(db, Store)
+    found = open_findings(store, rules, target)
+    if as_json:
+        typer.echo(dumps([r.to_dict() for r in found]))
+    else:
+        print_risks(console, found, str(db))
+
+
+@app.command()
+def chaos(
+    scenario: Annotated[str | None, typer.Argument(
+        help="Cascade scenario id (or id glob, or a scenario YAML file).")] = None,
+    run_all: Annotated[bool, typer.Option("--all", help="Run every cascade scenario.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the fault draws.")] = 0,
+    db: DbOption = DEFAULT_DB,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Report directory.")] = Path(
+        "redline-out"),
+    model: Annotated[str, typer.Option(
+        help="The app's model: stand-in (scripted, fast) or local (bundled SmolLM2, slow).")
+    ] = "stand-in",
+    pipeline: Annotated[Path | None, typer.Option(
+        help="Fault a declared pipeline (YAML) instead of the guarded app.")] = None,
+    scenarios: Annotated[Path | None, typer.Option(
+        "--scenarios", help="Directory of cascade scenarios instead of the built-in ones.")
+    ] = None,
+) -> None:
+    """Inject a fault at one stage of the guarded app and judge what reaches its users."""
+    from redline.cascade.chaos import ExperimentRecord, run_chaos
+    from redline.cascade.journal import print_journal
+    from redline.cascade.schema import select_cascades
+    from redline.cascade.system import MODELS
+    from redline.errors import UsageError
+
+    if model not in MODELS:
+        raise UsageError(f"--model must be one of {list(MODELS)}, got {model!r}")
+    if seed < 0:
+        raise UsageError("--seed must be 0 or more")
+    if pipeline is not None and not pipeline.is_file():
+        raise UsageError(f"no pipeline file {pipeline}")
+    if scenarios is not None and not scenarios.is_dir():
+        raise UsageError(f"no scenario directory {scenarios}")
+    chosen = select_cascades(scenario, run_all, scenarios)
+
+    def done(rec: ExperimentRecord) -> None:
+        print_journal(console, rec.journal)
+        console.print(f"  run [bold]{rec.run.id}[/]: journal {rec.files['journal']}")
+
+    result = run_chaos(chosen, seed, db, out, model, pipeline, on_done=done)
+    met = sum(e.journal.met for e in result.experiments)
+    console.print(f"\n{len(result.experiments)} experiments: {met} meet their expectation, "
+                  f"{len(result.experiments) - met} do not")
+    console.print(f"exit code {int(result.code)} ({result.code.name.lower()})")
+    raise typer.Exit(int(result.code))
+
+
+@app.command()
+def load(
+    target: Annotated[str, typer.Option(
+        "--target", "-t", help="demo (the guarded app, capacity-limited stand-in model), "
+        "pipeline:FILE, or any target spec.")] = "demo",
+    faults: Annotated[list[str] | None, typer.Option(
+        "--faults", "-f", help="STAGE:KIND[:key=value,...], e.g. "
+        "model:latency:latency_ms=40,fraction=0.5 (repeatable); adds a faulted ramp.")] = None,
+    max_concurrency: Annotated[int, typer.Option(help="Highest concurrency level.")] = 16,
+    levels: Annotated[str | None, typer.Option(
+        help="Concurrency levels, e.g. 1,2,4,8 (default: doubling up to --max-concurrency).")
+    ] = None,
+    requests_per_worker: Annotated[int, typer.Option(help="Requests per worker per level.")
+                                   ] = 10,
+    duration: Annotated[float | None, typer.Option(
+        help="Seconds per level instead of a request count.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds a user waits for a reply.")] = 5.0,
+    seed: Annotated[int, typer.Option(help="Seed of the fault draws.")] = 0,
+    faulted_only: Annotated[bool, typer.Option(help="Skip the clean ramp.")] = False,
+    model: Annotated[str, typer.Option(help="demo: stand-in or local.")] = "stand-in",
+    model_capacity: Annotated[int, typer.Option(
+        help="demo: concurrent slots of the model server (0: unlimited).")] = 4,
+    model_ms: Annotated[float, typer.Option(help="demo: model time per request, ms.")] = 50.0,
+    model_timeout_ms: Annotated[float, typer.Option(
+        help="demo: the app's time-out on the model, ms.")] = 250.0,
+    breaker: Annotated[bool, typer.Option(
+        help="demo: circuit breaker and fallback around the model.")] = True,
+    slo_p95_ms: Annotated[float | None, typer.Option(help="p95 latency SLO, ms.")] = None,
+    max_error_rate: Annotated[float | None, typer.Option(
+        help="Highest acceptable error rate at any level.")] = None,
+    db: DbOption = DEFAULT_DB,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Report directory.")] = Path(
+        "redline-out"),
+) -> None:
+    """Ramp concurrency on a target, with and without faults; percentiles, errors, the knee."""
+    import asyncio
+
+    from redline.cascade.load import doubling, parse_fault
+    from redline.cascade.loadtest import LoadOptions, print_ramp, run_load
+    from redline.cascade.record import store_load
+    from redline.cascade.system import MODELS
+    from redline.errors import UsageError
+    from redline.store import Store
+
+    if not 1 <= max_concurrency <= 4096:
+        raise UsageError("--max-concurrency must be between 1 and 4096")
+    try:
+        steps = ([int(x) for x in levels.split(",") if x.strip()] if levels
+                 else doubling(max_concurrency))
+    except ValueError as exc:
+        raise UsageError(f"--levels must be comma-separated integers, got {levels!r}") from exc
+    if not steps or any(not 1 <= c <= 4096 for c in steps):
+        raise UsageError("--levels must be integers between 1 and 4096")
+    for name, value, low in (("--requests-per-worker", requests_per_worker, 1),
+                             ("--timeout", timeout, 1e-3), ("--model-ms", model_ms, 0),
+                             ("--model-capacity", model_capacity, 0), ("--seed", seed, 0),
+                             ("--model-timeout-ms", model_timeout_ms, 1)):
+        if value < low:
+            raise UsageError(f"{name} must be at least {low:g}")
+    if model not in MODELS:
+        raise UsageError(f"--model must be one of {list(MODELS)}, got {model!r}")
+    if duration is not None and not 0 < duration <= 3600:
+        raise UsageError("--duration must be between 0 and 3600 seconds")
+    opts = LoadOptions(
+        target=target, levels=steps, per_worker=requests_per_worker, duration_s=duration,
+        timeout_s=timeout,
+        seed=seed, faults=[parse_fault(f) for f in faults or []], faulted_only=faulted_only,
+        model=model, model_capacity=model_capacity or None, model_ms=model_ms,
+        model_timeout_ms=model_timeout_ms, breaker=breaker,
+    )
+    per_level = (f"{duration:g} s" if duration else f"{requests_per_worker} requests per worker")
+    err_console.print(f"load: {escape(target)}, levels {steps}, {per_level} per level")
+    result = asyncio.run(run_load(opts))
+    store = Store(db)
+    try:
+        run, code, findings, files = store_load(store, result, slo_p95_ms, max_error_rate, out)
+    finally:
+        store.close()
+    for r in result.ramps:
+        print_ramp(console, r)
+    for finding in findings:
+        console.print(f"[red]-[/] {escape(finding)}")
+    console.print(f"run [bold]{run.id}[/]: {files['load']}")
+    console.print(f"exit code {int(code)} ({code.name.lower()})")
+    raise typer.Exit(int(code))
 
 
 def _open_store(db: Path, store_cls):
