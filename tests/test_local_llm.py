@@ -1,0 +1,81 @@
+"""The bundled local model: prompt fitting, batching with a shared prefix, and the real model."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from redline.config import parse_target
+from redline.models import Message, TargetRequest
+from redline.targets.local_llm import clean_text, common_prefix, trim_messages
+
+
+def test_common_prefix_leaves_every_prompt_a_token_of_its_own() -> None:
+    assert common_prefix([[1, 2, 3, 4], [1, 2, 3, 5], [1, 2, 9]]) == [1, 2]
+    assert common_prefix([[1, 2, 3], [1, 2, 3]]) == [1, 2]
+    assert common_prefix([[7], [7, 8]]) == []
+    assert common_prefix([[1, 2], [3, 4]]) == []
+
+
+def test_trim_keeps_system_prompt_and_the_end_of_the_conversation() -> None:
+    messages = [{"role": "system", "content": "S" * 50},
+                {"role": "user", "content": "old" * 10},
+                {"role": "user", "content": "abcdefghij"}]
+    dropped = trim_messages(messages, 35)
+    assert dropped == 35
+    assert messages[0]["content"] == "S" * 50
+    assert messages[1]["content"] == "" and messages[2]["content"] == "fghij"
+
+
+def test_lone_surrogates_become_replacement_characters() -> None:
+    assert clean_text("a\ud800b\udfffc") == "a\ufffdb\ufffdc"
+    assert clean_text("plain ünïcode") == "plain ünïcode"
+
+
+@pytest.mark.slow
+def test_real_model_batched_replies_match_single_replies() -> None:
+    pytest.importorskip("transformers")
+    from redline.targets.spec import build_target
+
+    system = Message("system", "You are a terse assistant for a bicycle shop. " * 8)
+    questions = ["Name a colour.", "What is 2 + 2?", "Say hello in French.",
+                 "Name a fruit that is yellow."]
+
+    async def ask(together: bool) -> list[str]:
+        target = build_target(parse_target("local"))
+        try:
+            requests = [TargetRequest((system, Message("user", q)), f"a{i}")
+                        for i, q in enumerate(questions)]
+            if together:
+                replies = await asyncio.gather(*(target.send(r) for r in requests))
+            else:
+                replies = [await target.send(r) for r in requests]
+        finally:
+            await target.aclose()
+        assert all(r.ok and r.text and r.tokens for r in replies), replies
+        return [r.text or "" for r in replies]
+
+    batched = asyncio.run(ask(True))
+    single = asyncio.run(ask(False))
+    assert batched == single  # greedy, with or without batching and the prefix cache
+
+
+@pytest.mark.slow
+def test_default_demo_target_scans_with_the_real_model(tmp_path: Path) -> None:
+    pytest.importorskip("transformers")
+    proc = subprocess.run(
+        [sys.executable, "-m", "redline", "scan", "--suite", "bc-haiku-*", "--no-progress",
+         "--db", "r.db", "--out", "out"], cwd=tmp_path, capture_output=True, text=True,
+        timeout=600)
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    assert "Converting" not in proc.stderr  # the converter's progress bar is kept quiet
+    (run_dir,) = (tmp_path / "out").iterdir()
+    report = json.loads((run_dir / "report.json").read_text())
+    assert report["summary"]["total"]["attempts"] == 2
+    assert report["summary"]["total"]["errors"] == 0
+    assert report["manifest"]["target"]["model"]["backend"] == "transformers"
