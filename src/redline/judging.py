@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Sequence
 
 from redline.catalog.schema import DetectorSpec
 from redline.detectors import DETECTORS, DetectionContext
 from redline.models import Attempt, Outcome, TargetResponse, Verdict
+
+# control characters other than tab, newline and carriage return, and U+FFFD
+_UNREADABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 
 
 def unusable_reason(text: str) -> str | None:
@@ -15,7 +19,7 @@ def unusable_reason(text: str) -> str | None:
     if not text.strip():
         return "empty reply"
     sample = text[:2000]
-    bad = sum(1 for c in sample if c == "\ufffd" or (ord(c) < 32 and c not in "\n\r\t"))
+    bad = len(_UNREADABLE.findall(sample))
     if bad / len(sample) > 0.3:
         return "garbage reply (mostly control or replacement characters)"
     return None

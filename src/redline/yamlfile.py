@@ -13,6 +13,7 @@ from redline.errors import InputFileError, Problem
 M = TypeVar("M", bound=BaseModel)
 
 MAX_FILE_BYTES = 5_000_000
+MAX_DEPTH = 64  # nesting no scenario, config or policy needs; deeper input is refused
 
 
 def _read_text(path: Path) -> str:
@@ -32,15 +33,40 @@ def _read_text(path: Path) -> str:
         raise InputFileError([Problem(str(path), line, None, "not valid UTF-8")]) from exc
 
 
+def _check_shape(node: yaml.Node, source: str, text_size: int) -> None:
+    """Refuse deep nesting, and aliases that expand into far more nodes than the text holds
+    ("billion laughs"), before anything recursive (constructor, pydantic, JSON) sees them."""
+    budget = max(100_000, text_size)
+    stack = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        budget -= 1
+        if depth > MAX_DEPTH or budget < 0:
+            what = (f"nesting deeper than {MAX_DEPTH} levels" if depth > MAX_DEPTH
+                    else "aliases expand to too many nodes")
+            raise InputFileError([Problem(source, current.start_mark.line + 1, None, what)])
+        if isinstance(current, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in current.value)
+        elif isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                stack.extend(((key, depth + 1), (value, depth + 1)))
+
+
 def _compose(text: str, source: str) -> yaml.Node | None:
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:  # PyYAML's composer recurses once per level
+        problem = Problem(source, None, None, f"nesting deeper than {MAX_DEPTH} levels")
+        raise InputFileError([problem]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise InputFileError([Problem(source, line, None, f"invalid YAML: {exc.problem}")]) from exc
     except yaml.YAMLError as exc:
         raise InputFileError([Problem(source, None, None, f"invalid YAML: {exc}")]) from exc
+    if node is not None:
+        _check_shape(node, source, len(text))
+    return node
 
 
 def _construct(node: yaml.Node, source: str) -> Any:

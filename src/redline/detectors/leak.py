@@ -58,6 +58,7 @@ HOMOGLYPHS = {
 _FOLD_MAP = {**dict.fromkeys(ZERO_WIDTH, ""), **HOMOGLYPHS}
 _FOLD_RE = re.compile("[" + re.escape("".join(_FOLD_MAP)) + "]")
 _LEET = {"4": "a", "@": "a", "3": "e", "1": "i", "l": "i", "0": "o", "5": "s", "$": "s", "7": "t"}
+_LEET_STR = str.maketrans(_LEET)
 _LEET_RE = re.compile("[" + re.escape("".join(_LEET)) + "]")
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
 
@@ -101,6 +102,12 @@ def _fold_char(ch: str) -> str:
 
 def _char_map(text: str, *, alnum_only: bool, leet: bool = False) -> tuple[str, list[int]]:
     """The folded (or compacted) text with, for each of its characters, the original index."""
+    if text.isascii():  # one character in, at most one out: no per-character folding
+        folded = text.lower().translate(_LEET_STR) if leet else text.lower()
+        if not alnum_only:
+            return folded, list(range(len(folded)))
+        index = [i for i, c in enumerate(folded) if c.isalnum()]
+        return "".join([folded[i] for i in index]), index
     chars: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(text):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,12 @@ from redline.store import RunInfo, Store, dumps
 from redline.summary import Summary
 
 MAX_SHOWN_CHARS = 4000
+# Reports show the first failures and errors of each scenario, not all of them, so their size
+# and the memory to write them do not grow with the run; the store keeps every attempt.
+MAX_FINDINGS = 1000
+MAX_FINDINGS_PER_SCENARIO = 20
+FINDING_COLUMNS = ("attempt_id, scenario_id, category, severity, outcome, chain, transcript, "
+                   "responses, error, verdicts")
 
 
 def clip(text: str | None, limit: int = MAX_SHOWN_CHARS) -> str:
@@ -43,19 +50,60 @@ class Finding:
         return self.__dict__.copy()
 
 
-def findings(store: Store, run_id: str, outcome: str) -> list[Finding]:
+def _chosen_seqs(store: Store, run_id: str, outcome: str, limit: int,
+                 per_scenario: int) -> list[int]:
+    """The first `per_scenario` attempts of each scenario with this outcome, `limit` in all.
+
+    Reads two small columns of each row, so a report of a million-attempt run stays small
+    and quick; the store keeps every attempt.
+    """
+    per: dict[str, int] = {}
+    chosen: list[int] = []
+    cur = store.db.execute(
+        "SELECT seq, scenario_id FROM results WHERE run_id = ? AND outcome = ? ORDER BY seq",
+        (run_id, outcome),
+    )
+    for seq, sid in cur:
+        if per.get(sid, 0) < per_scenario:
+            per[sid] = per.get(sid, 0) + 1
+            chosen.append(seq)
+            if len(chosen) >= limit:
+                break
+    return chosen
+
+
+def _finding(rec: dict[str, Any]) -> Finding:
+    user_turns = [m["content"] for m in rec["transcript"] if m["role"] == "user"]
+    last_reply = next(
+        (r["text"] for r in reversed(rec["responses"]) if r.get("text") is not None), ""
+    )
+    return Finding(
+        attempt_id=rec["attempt_id"], scenario_id=rec["scenario_id"],
+        category=rec["category"], severity=rec["severity"], outcome=rec["outcome"],
+        chain=rec["chain"], prompt=clip("\n\n".join(user_turns)), response=clip(last_reply),
+        error=rec["error"], evidence=[v for v in rec["verdicts"] if v["detected"]],
+    )
+
+
+def findings(store: Store, run_id: str, outcome: str, limit: int = MAX_FINDINGS,
+             per_scenario: int = MAX_FINDINGS_PER_SCENARIO) -> list[Finding]:
+    """Failed or errored attempts to show, in plan order, at most `per_scenario` per scenario
+    and `limit` in all (the summary counts them all)."""
+    seqs = _chosen_seqs(store, run_id, outcome, limit, per_scenario)
+    names = [c.strip() for c in FINDING_COLUMNS.split(",")]
     out = []
-    for rec in store.results(run_id, outcome=outcome):
-        user_turns = [m["content"] for m in rec["transcript"] if m["role"] == "user"]
-        last_reply = next(
-            (r["text"] for r in reversed(rec["responses"]) if r.get("text") is not None), ""
+    for i in range(0, len(seqs), 500):
+        chunk = seqs[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        cur = store.db.execute(
+            f"SELECT {FINDING_COLUMNS} FROM results WHERE run_id = ? AND seq IN ({marks})"
+            " ORDER BY seq", (run_id, *chunk),
         )
-        out.append(Finding(
-            attempt_id=rec["attempt_id"], scenario_id=rec["scenario_id"],
-            category=rec["category"], severity=rec["severity"], outcome=rec["outcome"],
-            chain=rec["chain"], prompt=clip("\n\n".join(user_turns)), response=clip(last_reply),
-            error=rec["error"], evidence=[v for v in rec["verdicts"] if v["detected"]],
-        ))
+        for row in cur:
+            rec = dict(zip(names, row, strict=True))
+            for key in ("chain", "transcript", "responses", "verdicts"):
+                rec[key] = json.loads(rec[key])
+            out.append(_finding(rec))
     return out
 
 
@@ -81,6 +129,7 @@ def report_digest(summary: Summary, store: Store, run_id: str) -> str:
     """A digest of everything judged: same verdicts in, same digest out."""
     h = hashlib.sha256()
     h.update(dumps(summary.to_dict()).encode())
-    for rec in store.results(run_id):
-        h.update(dumps([rec["attempt_id"], rec["outcome"], rec["verdicts"]]).encode())
+    for attempt_id, outcome, verdicts in store.verdict_rows(run_id):
+        h.update(dumps([attempt_id, outcome]).encode())
+        h.update(verdicts.encode("utf-8", "surrogatepass"))
     return h.hexdigest()

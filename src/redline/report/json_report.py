@@ -22,4 +22,7 @@ def build_json(run: RunInfo, summary: Summary, failed: list[Any], errored: list[
         "summary": summary.to_dict(),
         "failures": [f.to_dict() for f in failed],
         "errors": [f.to_dict() for f in errored],
+        # reports list the first findings of each scenario; summary.total counts them all
+        "shown": {"failures": len(failed), "errors": len(errored),
+                  "of_failures": summary.total.failures, "of_errors": summary.total.errors},
     }

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, runtime_checkable
 
-import httpx
-
 from redline.models import TargetRequest, TargetResponse
+from redline.targets.http_client import Response, TransportError
 
 
 @runtime_checkable
@@ -53,7 +53,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when - (now if now is not None else time.time()))
 
 
-def http_error(resp: httpx.Response, started: float) -> TargetResponse:
+def http_error(resp: Response, started: float) -> TargetResponse:
     body = resp.text[:300] if resp.content else ""
     return TargetResponse(
         text=None,
@@ -65,9 +65,18 @@ def http_error(resp: httpx.Response, started: float) -> TargetResponse:
     )
 
 
+def _is_transport(exc: Exception) -> bool:
+    """A connection-level failure, worth a retry. httpx is not imported for this (it costs
+    ~100 ms at start-up); its errors count only if some other part already loaded it."""
+    if isinstance(exc, TransportError | OSError):
+        return True
+    httpx = sys.modules.get("httpx")
+    return httpx is not None and isinstance(exc, httpx.TransportError)
+
+
 def transport_error(exc: Exception, started: float) -> TargetResponse:
     kind = type(exc).__name__
-    retryable = isinstance(exc, httpx.TransportError)
+    retryable = _is_transport(exc)
     return TargetResponse(
         text=None,
         error=f"{kind}: {exc}" if str(exc) else kind,
@@ -76,7 +85,7 @@ def transport_error(exc: Exception, started: float) -> TargetResponse:
     )
 
 
-def garbage(reason: str, resp: httpx.Response, started: float) -> TargetResponse:
+def garbage(reason: str, resp: Response, started: float) -> TargetResponse:
     snippet = resp.text[:200] if resp.content else "<empty body>"
     return TargetResponse(
         text=None,

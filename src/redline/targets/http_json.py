@@ -6,13 +6,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import jmespath
 from jmespath.exceptions import JMESPathError
 
 from redline.errors import UsageError
 from redline.models import Message, TargetRequest, TargetResponse
 from redline.targets.base import NoSecrets, garbage, http_error, transport_error
+from redline.targets.http_client import HttpClient, HTTPError
 
 DEFAULT_BODY: dict[str, Any] = {"prompt": "{{prompt}}"}
 
@@ -56,7 +56,7 @@ class HttpJsonTarget(NoSecrets):
     timeout_s: float = 60.0
     max_connections: int = 256
     spec: str = ""
-    _client: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
+    _client: HttpClient | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         try:
@@ -66,14 +66,10 @@ class HttpJsonTarget(NoSecrets):
         if not self.spec:
             self.spec = f"http:{self.url}"
 
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> HttpClient:
         if self._client is None:
-            limits = httpx.Limits(
-                max_connections=self.max_connections, max_keepalive_connections=self.max_connections
-            )
-            self._client = httpx.AsyncClient(
-                headers=self.headers, timeout=self.timeout_s, limits=limits, trust_env=False
-            )
+            self._client = HttpClient(headers=self.headers, timeout_s=self.timeout_s,
+                                      max_connections=self.max_connections)
         return self._client
 
     async def send(self, request: TargetRequest) -> TargetResponse:
@@ -82,8 +78,8 @@ class HttpJsonTarget(NoSecrets):
             resp = await self.client().request(
                 self.method, self.url, json=render_body(self.body, request.messages)
             )
-            content = await resp.aread()
-        except (httpx.HTTPError, OSError) as exc:
+            content = resp.content
+        except (HTTPError, OSError, ValueError) as exc:
             return transport_error(exc, started)
         if resp.status_code >= 400:
             return http_error(resp, started)

@@ -7,10 +7,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from redline.models import TargetRequest, TargetResponse
 from redline.targets.base import NoSecrets, garbage, http_error, transport_error
+from redline.targets.http_client import HttpClient, HTTPError
 
 
 @dataclass
@@ -25,7 +24,7 @@ class OpenAIChatTarget(NoSecrets):
     timeout_s: float = 60.0
     max_connections: int = 256
     spec: str = ""
-    _client: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
+    _client: HttpClient | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -39,14 +38,10 @@ class OpenAIChatTarget(NoSecrets):
             headers["authorization"] = f"Bearer {key}"
         return headers
 
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> HttpClient:
         if self._client is None:
-            limits = httpx.Limits(
-                max_connections=self.max_connections, max_keepalive_connections=self.max_connections
-            )
-            self._client = httpx.AsyncClient(
-                headers=self._headers(), timeout=self.timeout_s, limits=limits, trust_env=False
-            )
+            self._client = HttpClient(headers=self._headers(), timeout_s=self.timeout_s,
+                                      max_connections=self.max_connections)
         return self._client
 
     def payload(self, request: TargetRequest) -> dict[str, Any]:
@@ -64,11 +59,11 @@ class OpenAIChatTarget(NoSecrets):
     async def send(self, request: TargetRequest) -> TargetResponse:
         started = time.perf_counter()
         try:
-            resp = await self.client().post(
-                f"{self.base_url}/chat/completions", json=self.payload(request)
+            resp = await self.client().request(
+                "POST", f"{self.base_url}/chat/completions", json=self.payload(request)
             )
-            content = await resp.aread()
-        except (httpx.HTTPError, OSError) as exc:
+            content = resp.content
+        except (HTTPError, OSError, ValueError) as exc:
             return transport_error(exc, started)
         if resp.status_code >= 400:
             return http_error(resp, started)
