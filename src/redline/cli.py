@@ -239,8 +239,11 @@ def runs_show(run: str, db: DbOption = DEFAULT_DB,
     store = _open_store(db, Store)
     info = store.get_run(run)
     if as_json:
-        console.print_json(json.dumps({"id": info.id, "status": info.status,
-                                       "manifest": info.manifest, "summary": info.summary}))
+        console.print_json(json.dumps({
+            "id": info.id, "status": info.status, "created_at": info.created_at,
+            "finished_at": info.finished_at,
+            "manifest": {**info.manifest, "finished_at": info.finished_at},
+            "summary": info.summary}))
         return
     console.print(f"[bold]{info.id}[/] {info.status} target={escape(info.target)} "
                   f"suite={info.suite} seed={info.seed}")
