@@ -187,7 +187,7 @@ def export_bundle(store: Store, run_ref: str, path: Path, redact: bool = False) 
         _add(tar, "results.jsonl", "".join(dumps(r) + "\n" for r in results).encode())
         _add(tar, "chain.jsonl", "".join(dumps({**ln.to_dict(), "payload": payloads.get(ln.ref)})
                                          + "\n" for ln in links).encode())
-        _add(tar, "decisions.json", dumps(store._decision_records(run_id)).encode())
+        _add(tar, "decisions.json", dumps(store.decision_records(run_id)).encode())
         _add(tar, "signatures.json", dumps(store.signatures(run_id)).encode())
     return meta
 

@@ -301,7 +301,7 @@ class Store:
     def verify(self, run_id: str) -> Verification:
         """Re-hash every record of a run and walk its chain."""
         events = self.event_payloads(run_id)
-        decisions = self._decision_records(run_id)
+        decisions = self.decision_records(run_id)
 
         def lookup(kind: str, ref: str) -> tuple[dict[str, Any], dict[str, str]] | None:
             if kind == "result":
@@ -318,7 +318,7 @@ class Store:
                    "decision": set(decisions)}
         return verify_links(run_id, self.links(run_id), lookup, present)
 
-    def _decision_records(self, run_id: str) -> dict[str, dict[str, Any]]:
+    def decision_records(self, run_id: str) -> dict[str, dict[str, Any]]:
         exists = self.db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'decisions'").fetchone()
         if not exists:

@@ -131,3 +131,32 @@ def load_model(model: type[M], path: Path) -> M:
     """Load and validate one YAML file as a pydantic model."""
     data, node = load_yaml(path)
     return validate_node(model, data, node, str(path))
+
+
+def yaml_files(root: Path) -> list[Path]:
+    """A file itself, or every .yaml/.yml file under a directory, in a stable order."""
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+
+
+def load_unique(model: type[M], paths: list[Path]) -> list[M]:
+    """Load files whose models carry an `id`; every problem in every file is reported,
+    a repeated id included. Sorted by id."""
+    problems: list[Problem] = []
+    found: dict[str, tuple[M, Path]] = {}
+    for path in paths:
+        try:
+            item = load_model(model, path)
+        except InputFileError as exc:
+            problems.extend(exc.problems)
+            continue
+        item_id = str(item.id)  # type: ignore[attr-defined]  # models passed here have an id
+        if item_id in found:
+            msg = f"duplicate id {item_id!r} (also {found[item_id][1]})"
+            problems.append(Problem(str(path), 1, "id", msg))
+            continue
+        found[item_id] = (item, path)
+    if problems:
+        raise InputFileError(problems)
+    return [found[item_id][0] for item_id in sorted(found)]

@@ -12,8 +12,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from redline.catalog.schema import Scenario, Severity, Strict, Taxonomy
-from redline.errors import InputFileError, Problem, UsageError
-from redline.yamlfile import load_model
+from redline.errors import UsageError
+from redline.yamlfile import load_unique, yaml_files
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "catalog" / "cascades"
 
@@ -205,32 +205,12 @@ class CascadeScenario(Strict):
         )
 
 
-def cascade_files(root: Path) -> list[Path]:
-    if root.is_file():
-        return [root]
-    return sorted(p for p in root.rglob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+cascade_files = yaml_files
 
 
 def load_cascades(paths: list[Path]) -> list[CascadeScenario]:
     """Load and validate cascade files; every problem in every file is reported."""
-    problems: list[Problem] = []
-    found: dict[str, Path] = {}
-    out = []
-    for path in paths:
-        try:
-            scenario = load_model(CascadeScenario, path)
-        except InputFileError as exc:
-            problems.extend(exc.problems)
-            continue
-        if scenario.id in found:
-            problems.append(Problem(str(path), 1, "id",
-                                    f"duplicate id {scenario.id!r} (also {found[scenario.id]})"))
-            continue
-        found[scenario.id] = path
-        out.append(scenario)
-    if problems:
-        raise InputFileError(problems)
-    return sorted(out, key=lambda s: s.id)
+    return load_unique(CascadeScenario, paths)
 
 
 def builtin_cascades() -> list[CascadeScenario]:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from redline.catalog.schema import Scenario
 from redline.errors import InputFileError, Problem, UsageError
-from redline.yamlfile import load_model, load_yaml
+from redline.yamlfile import load_model, load_unique, load_yaml, yaml_files
 
 BUILTIN_DIR = Path(__file__).parent / "scenarios"
 BUILTIN_SUITES = {"all", "default", "attacks", "benign"}
@@ -25,31 +25,12 @@ class SuiteFile(BaseModel):
     scenarios_dir: str | None = None
 
 
-def scenario_files(root: Path) -> list[Path]:
-    if root.is_file():
-        return [root]
-    return sorted(p for p in root.rglob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+scenario_files = yaml_files
 
 
 def load_scenarios(paths: list[Path]) -> list[Scenario]:
     """Load and validate every scenario file; report every problem, not just the first."""
-    problems: list[Problem] = []
-    found: dict[str, tuple[Scenario, Path]] = {}
-    for path in paths:
-        try:
-            scenario = load_model(Scenario, path)
-        except InputFileError as exc:
-            problems.extend(exc.problems)
-            continue
-        if scenario.id in found:
-            other = found[scenario.id][1]
-            msg = f"duplicate id {scenario.id!r} (also {other})"
-            problems.append(Problem(str(path), 1, "id", msg))
-            continue
-        found[scenario.id] = (scenario, path)
-    if problems:
-        raise InputFileError(problems)
-    return sorted((s for s, _ in found.values()), key=lambda s: s.id)
+    return load_unique(Scenario, paths)
 
 
 def builtin_catalog() -> list[Scenario]:

@@ -8,7 +8,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, runtime_checkable
 
 from redline.models import TargetRequest, TargetResponse
-from redline.targets.http_client import Response, TransportError
+from redline.targets.http_client import HttpClient, HTTPError, Response, TransportError
 
 
 @runtime_checkable
@@ -94,6 +94,22 @@ def garbage(reason: str, resp: Response, started: float) -> TargetResponse:
         latency_s=time.perf_counter() - started,
         retryable=False,
     )
+
+
+async def send_json(client: HttpClient, method: str, url: str, payload: Any,
+                    started: float) -> Response | TargetResponse:
+    """Send one JSON request; a transport failure, an HTTP error status or an empty body
+    comes back as the attempt's error response, anything else as the raw response."""
+    try:
+        resp = await client.request(method, url, json=payload)
+        content = resp.content
+    except (HTTPError, OSError, ValueError) as exc:
+        return transport_error(exc, started)
+    if resp.status_code >= 400:
+        return http_error(resp, started)
+    if not content:
+        return garbage("empty body", resp, started)
+    return resp
 
 
 class NoSecrets:

@@ -11,8 +11,8 @@ from jmespath.exceptions import JMESPathError
 
 from redline.errors import UsageError
 from redline.models import Message, TargetRequest, TargetResponse
-from redline.targets.base import NoSecrets, garbage, http_error, transport_error
-from redline.targets.http_client import HttpClient, HTTPError
+from redline.targets.base import NoSecrets, garbage, send_json
+from redline.targets.http_client import HttpClient
 
 DEFAULT_BODY: dict[str, Any] = {"prompt": "{{prompt}}"}
 
@@ -74,17 +74,10 @@ class HttpJsonTarget(NoSecrets):
 
     async def send(self, request: TargetRequest) -> TargetResponse:
         started = time.perf_counter()
-        try:
-            resp = await self.client().request(
-                self.method, self.url, json=render_body(self.body, request.messages)
-            )
-            content = resp.content
-        except (HTTPError, OSError, ValueError) as exc:
-            return transport_error(exc, started)
-        if resp.status_code >= 400:
-            return http_error(resp, started)
-        if not content:
-            return garbage("empty body", resp, started)
+        resp = await send_json(self.client(), self.method, self.url,
+                               render_body(self.body, request.messages), started)
+        if isinstance(resp, TargetResponse):
+            return resp
         try:
             data = resp.json()
         except ValueError:

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from redline.models import TargetRequest, TargetResponse
-from redline.targets.base import NoSecrets, garbage, http_error, transport_error
-from redline.targets.http_client import HttpClient, HTTPError
+from redline.targets.base import NoSecrets, garbage, send_json
+from redline.targets.http_client import HttpClient
 
 
 @dataclass
@@ -58,17 +58,10 @@ class OpenAIChatTarget(NoSecrets):
 
     async def send(self, request: TargetRequest) -> TargetResponse:
         started = time.perf_counter()
-        try:
-            resp = await self.client().request(
-                "POST", f"{self.base_url}/chat/completions", json=self.payload(request)
-            )
-            content = resp.content
-        except (HTTPError, OSError, ValueError) as exc:
-            return transport_error(exc, started)
-        if resp.status_code >= 400:
-            return http_error(resp, started)
-        if not content:
-            return garbage("empty body", resp, started)
+        resp = await send_json(self.client(), "POST", f"{self.base_url}/chat/completions",
+                               self.payload(request), started)
+        if isinstance(resp, TargetResponse):
+            return resp
         try:
             data = resp.json()
             text = data["choices"][0]["message"]["content"]
