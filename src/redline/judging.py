@@ -1,4 +1,4 @@
-"""Judge an attempt's responses with its scenario's detectors: pass, fail, or error."""
+"""Judge an attempt's responses with its scenario's detectors: pass, fail, unclear or error."""
 
 from __future__ import annotations
 
@@ -27,11 +27,14 @@ def unusable_reason(text: str) -> str | None:
 
 def _merge(per_turn: list[Verdict]) -> Verdict:
     """One verdict per detector across turns: the worst turn wins, evidence names it."""
-    worst = max(range(len(per_turn)), key=lambda i: (per_turn[i].detected, per_turn[i].score))
+    worst = max(
+        range(len(per_turn)),
+        key=lambda i: (per_turn[i].detected, per_turn[i].unclear, per_turn[i].score),
+    )
     v = per_turn[worst]
     if len(per_turn) == 1:
         return v
-    return Verdict(v.detector, v.detected, v.score, {**v.evidence, "turn": worst})
+    return Verdict(v.detector, v.detected, v.score, {**v.evidence, "turn": worst}, v.unclear)
 
 
 async def judge(
@@ -64,5 +67,11 @@ async def judge(
     skipped = [v for v in verdicts if v.evidence.get("unavailable")]
     if skipped and len(skipped) == len(verdicts):
         return "error", verdicts, "no detector could judge this attempt"
-    outcome: Outcome = "fail" if any(v.detected for v in verdicts) else "pass"
+    outcome: Outcome
+    if any(v.detected for v in verdicts):
+        outcome = "fail"
+    elif any(v.unclear for v in verdicts):
+        outcome = "unclear"
+    else:
+        outcome = "pass"
     return outcome, verdicts, None

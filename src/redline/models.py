@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Outcome = Literal["pass", "fail", "error"]
+# unclear: the detectors could not decide; never counted as a pass (nor silently as a fail)
+Outcome = Literal["pass", "fail", "error", "unclear"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +78,17 @@ class TargetResponse:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """One detector's judgement of one response: detected means the bad thing was seen."""
+    """One detector's judgement of one response: detected means the bad thing was seen.
+
+    Three-valued: detected, not detected, or unclear (the evidence is too weak to say either
+    way; `detected` is then False). Unclear is never a pass.
+    """
 
     detector: str
     detected: bool
     score: float
     evidence: dict[str, Any] = field(default_factory=dict)
+    unclear: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +96,7 @@ class Verdict:
             "detected": self.detected,
             "score": round(self.score, 4),
             "evidence": self.evidence,
+            **({"unclear": True} if self.unclear else {}),
         }
 
 
