@@ -143,3 +143,25 @@ async def test_timed_levels() -> None:
     r = await ramp(target_driver(slotted, 5.0, None, None), "clean", [2], per_worker=1, seed=0,
                    duration_s=0.2)
     assert 10 <= r.levels[0].requests <= 60 and 0.2 <= r.levels[0].wall_s < 0.5
+
+
+async def test_a_detector_that_raises_is_an_error_never_a_pass(tmp_path: Path,
+                                                               monkeypatch) -> None:
+    from redline import detectors
+
+    def broken(text: str, ctx: object, **params: object) -> object:
+        raise RuntimeError("detector bug")
+
+    monkeypatch.setitem(detectors.DETECTORS, "pii", broken)
+    result = await run_load(LoadOptions(target="python:redline.targets.toys:echo", levels=[2],
+                                        per_worker=3))
+    assert result.ramps[0].levels[0].errors == 6
+    store = Store(tmp_path / "r.db")
+    try:
+        run, code, _, _ = store_load(store, result, None, None, tmp_path / "out")
+        rows = list(store.results(run.id))
+        assert rows and {r["outcome"] for r in rows} == {"error"}
+        assert all("detector pii failed" in (r["error"] or "") for r in rows)
+        assert int(code) != 0
+    finally:
+        store.close()

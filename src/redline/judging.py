@@ -37,6 +37,38 @@ def _merge(per_turn: list[Verdict]) -> Verdict:
     return Verdict(v.detector, v.detected, v.score, {**v.evidence, "turn": worst}, v.unclear)
 
 
+async def detect(
+    texts: Sequence[str], specs: Sequence[DetectorSpec], ctx: DetectionContext,
+) -> tuple[list[Verdict], str | None]:
+    """Every detector over every text (one per turn): one merged verdict per detector.
+
+    The second value is why judging failed (a detector raised), or None: a detector bug is an
+    error, never a pass, in every kind of run."""
+    verdicts: list[Verdict] = []
+    for spec in specs:
+        fn = DETECTORS[spec.name]
+        per_turn = []
+        for text in texts:
+            try:
+                out = fn(text, ctx, **spec.params)
+                if inspect.isawaitable(out):
+                    out = await out
+            except Exception as exc:  # a detector bug must never turn into a pass
+                return verdicts, f"detector {spec.name} failed: {type(exc).__name__}: {exc}"
+            per_turn.append(out)
+        verdicts.append(_merge(per_turn))
+    return verdicts, None
+
+
+def outcome_of(verdicts: Sequence[Verdict]) -> Outcome:
+    """fail if any detector saw the bad thing, unclear if one could not tell, else pass."""
+    if any(v.detected for v in verdicts):
+        return "fail"
+    if any(v.unclear for v in verdicts):
+        return "unclear"
+    return "pass"
+
+
 async def judge(
     attempt: Attempt,
     responses: Sequence[TargetResponse],
@@ -50,28 +82,10 @@ async def judge(
         reason = unusable_reason(resp.text or "")
         if reason:
             return "error", [], f"turn {i}: {reason}"
-    verdicts: list[Verdict] = []
-    for spec in specs:
-        fn = DETECTORS[spec.name]
-        per_turn = []
-        for resp in responses:
-            try:
-                out = fn(resp.text or "", ctx, **spec.params)
-                if inspect.isawaitable(out):
-                    out = await out
-            except Exception as exc:  # a detector bug must never turn into a pass
-                why = f"detector {spec.name} failed: {type(exc).__name__}: {exc}"
-                return "error", verdicts, why
-            per_turn.append(out)
-        verdicts.append(_merge(per_turn))
+    verdicts, problem = await detect([r.text or "" for r in responses], specs, ctx)
+    if problem is not None:
+        return "error", verdicts, problem
     skipped = [v for v in verdicts if v.evidence.get("unavailable")]
     if skipped and len(skipped) == len(verdicts):
         return "error", verdicts, "no detector could judge this attempt"
-    outcome: Outcome
-    if any(v.detected for v in verdicts):
-        outcome = "fail"
-    elif any(v.unclear for v in verdicts):
-        outcome = "unclear"
-    else:
-        outcome = "pass"
-    return outcome, verdicts, None
+    return outcome_of(verdicts), verdicts, None

@@ -172,7 +172,7 @@ class Run:
                           reply, error, events)
         # the proxy or the wrapper records an injection before the request can complete
         obs.faulted = self.fault is not None and index in self.fault.faulted_indices()
-        j = judge(obs.visible, error is not None, events, attempt, self.system.canaries,
+        j = await judge(obs.visible, error is not None, events, attempt, self.system.canaries,
                   self.system.system_prompt, probe.harmful)
         obs.state, obs.verdicts, obs.problem = j.state, j.verdicts, j.problem
         obs.outcome = outcome_for(j.state, list(self.scenario.expectation.allow), j.problem)

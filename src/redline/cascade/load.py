@@ -84,14 +84,20 @@ class Sample:
     degraded: bool = False
     verdicts: list[Verdict] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    problem: str | None = None  # why the reply could not be judged (a detector raised)
 
     @property
     def breach(self) -> bool:
         return any(v.detected for v in self.verdicts)
 
     @property
+    def failed(self) -> bool:
+        """An error: the user got one, or the reply could not be judged (never a pass)."""
+        return self.error is not None or self.problem is not None
+
+    @property
     def good(self) -> bool:
-        return self.error is None and not self.degraded and not self.breach
+        return not self.failed and not self.degraded and not self.breach
 
 
 Send = Callable[[int, Probe], Awaitable[tuple[str | None, str | None, list[dict[str, Any]],
@@ -137,7 +143,7 @@ def level_stats(concurrency: int, samples: list[Sample], wall_s: float,
     lat = [s.latency_ms for s in samples]
     n = len(samples)
     good = sum(s.good for s in samples)
-    errors = sum(s.error is not None for s in samples)
+    errors = sum(s.failed for s in samples)
     return LevelStats(
         concurrency=concurrency, requests=n, good=good,
         degraded=sum(s.degraded for s in samples), errors=errors,
@@ -204,7 +210,7 @@ class Ramp:
                 "levels": [lv.to_dict() for lv in self.levels], "knee": self.knee}
 
 
-def _judge(driver: Driver, sample: Sample, seed: int) -> None:
+async def _judge(driver: Driver, sample: Sample, seed: int) -> None:
     attempt = Attempt(id=digest("load", sample.ramp, sample.index, seed)[:24], seq=sample.index,
                       scenario_id=f"load-{sample.ramp}", scenario_version=1, category="load",
                       severity="medium", input_index=sample.probe_index,
@@ -212,7 +218,8 @@ def _judge(driver: Driver, sample: Sample, seed: int) -> None:
                       messages=(Message("user", sample.probe.text),))
     text = sample.error if sample.error is not None else (sample.reply or "")
     harmful = sample.probe.harmful and sample.error is None and not sample.degraded
-    sample.verdicts, _ = judge_text(text, attempt, driver.canaries, driver.system_prompt, harmful)
+    sample.verdicts, sample.problem = await judge_text(text, attempt, driver.canaries,
+                                                       driver.system_prompt, harmful)
 
 
 async def run_level(driver: Driver, ramp: str, concurrency: int, requests: int, start: int,
@@ -234,7 +241,7 @@ async def run_level(driver: Driver, ramp: str, concurrency: int, requests: int, 
             reply, error, events, latency_ms = await driver.send(index, probe)
             sample = Sample(index, ramp, concurrency, probe_index, probe, began, latency_ms,
                             reply, error, fell_back(events), events=events)
-            _judge(driver, sample, seed)
+            await _judge(driver, sample, seed)
             samples.append(sample)
 
     async with asyncio.TaskGroup() as group:

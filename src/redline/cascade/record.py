@@ -158,8 +158,7 @@ def sample_result(s: Sample, seed: int, slo_ms: float | None) -> AttemptResult:
         original=s.probe.text,
     )
     slow = slo_ms is not None and s.latency_ms > slo_ms
-    outcome: Outcome = "error" if s.error is not None else (
-        "fail" if s.breach or slow else "pass")
+    outcome: Outcome = "error" if s.failed else ("fail" if s.breach or slow else "pass")
     verdicts = list(s.verdicts)
     if slo_ms is not None:
         verdicts.append(Verdict("latency_slo", slow, s.latency_ms,
@@ -170,7 +169,8 @@ def sample_result(s: Sample, seed: int, slo_ms: float | None) -> AttemptResult:
         transcript=[Message("user", s.probe.text), Message("assistant", shown)],
         responses=[TargetResponse(text=s.reply, error=s.error, latency_s=s.latency_ms / 1000,
                                   meta={"trace": s.events})],
-        verdicts=verdicts, error=s.error, started_at=s.started_s, latency_s=s.latency_ms / 1000,
+        verdicts=verdicts, error=s.error or s.problem, started_at=s.started_s,
+        latency_s=s.latency_ms / 1000,
     )
 
 
