@@ -236,3 +236,9 @@ def scenario_info_from_store(store: Store, run_id: str) -> dict[str, ScenarioInf
     """Criteria as they were when the run was made, not as the catalog has them now."""
     defs = store.scenario_definitions(run_id).values()
     return scenario_info([Scenario.model_validate(d) for d in defs])
+
+
+def stored_summary(store: Store, info: RunInfo) -> Summary:
+    """A stored run's summary, recomputed from its results and its own scenario criteria."""
+    return summarise(store.outcome_rows(info.id), scenario_info_from_store(store, info.id),
+                     info.planned)

@@ -13,3 +13,8 @@ journal     what an experiment found: blast radius, propagation, detection, reco
 load        concurrency ramps, latency percentiles and the knee
 record      cascade and load runs into the store and the reports
 """
+
+from typing import Literal
+
+# the guarded app's model: the scripted stand-in (fast) or the bundled LLM (slow)
+AppModel = Literal["stand-in", "local"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 
@@ -29,6 +29,7 @@ from redline.app.pipeline import retrieval as local_retrieval
 from redline.app.remote import moderation_stage, retrieval_stage
 from redline.app.resilience import CircuitBreaker, canned_reply, resilient
 from redline.app.services import moderation_app, retrieval_app
+from redline.cascade import AppModel
 from redline.cascade.faults import ArmedFault, inject
 from redline.cascade.loopback import LoopbackServer, stop_all
 from redline.cascade.proxy import FaultProxy, Shape
@@ -40,7 +41,7 @@ from redline.serve import build_app
 from redline.targets.base import Target
 from redline.targets.openai_chat import OpenAIChatTarget
 
-MODELS = ("stand-in", "local")
+MODELS: tuple[str, ...] = get_args(AppModel)
 DEFAULT_TIMEOUT_MS = 30_000.0
 
 

@@ -1,0 +1,138 @@
+"""Cascading faults and load: `redline chaos` and `redline load`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from redline.cascade import AppModel
+from redline.cli.base import (
+    DEFAULT_DB,
+    DbOption,
+    app,
+    console,
+    err_console,
+)
+from redline.errors import UsageError
+
+MAX_CONCURRENCY = 4096
+
+
+@app.command()
+def chaos(
+    scenario: Annotated[str | None, typer.Argument(
+        help="Cascade scenario id (or id glob, or a scenario YAML file).")] = None,
+    run_all: Annotated[bool, typer.Option("--all", help="Run every cascade scenario.")] = False,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the fault draws.")] = 0,
+    db: DbOption = DEFAULT_DB,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Report directory.")] = Path(
+        "redline-out"),
+    model: Annotated[AppModel, typer.Option(
+        help="The app's model: stand-in (scripted, fast) or local (bundled SmolLM2, slow).")
+    ] = "stand-in",
+    pipeline: Annotated[Path | None, typer.Option(
+        help="Fault a declared pipeline (YAML) instead of the guarded app.")] = None,
+    scenarios: Annotated[Path | None, typer.Option(
+        "--scenarios", help="Directory of cascade scenarios instead of the built-in ones.")
+    ] = None,
+) -> None:
+    """Inject a fault at one stage of the guarded app and judge what reaches its users."""
+    from redline.cascade.chaos import ExperimentRecord, run_chaos
+    from redline.cascade.journal import print_journal
+    from redline.cascade.schema import select_cascades
+
+    if pipeline is not None and not pipeline.is_file():
+        raise UsageError(f"no pipeline file {pipeline}")
+    if scenarios is not None and not scenarios.is_dir():
+        raise UsageError(f"no scenario directory {scenarios}")
+    chosen = select_cascades(scenario, run_all, scenarios)
+
+    def done(rec: ExperimentRecord) -> None:
+        print_journal(console, rec.journal)
+        console.print(f"  run [bold]{rec.run.id}[/]: journal {rec.files['journal']}")
+
+    result = run_chaos(chosen, seed, db, out, model, pipeline, on_done=done)
+    met = sum(e.journal.met for e in result.experiments)
+    console.print(f"\n{len(result.experiments)} experiments: {met} meet their expectation, "
+                  f"{len(result.experiments) - met} do not")
+    console.print(f"exit code {int(result.code)} ({result.code.name.lower()})")
+    raise typer.Exit(int(result.code))
+
+
+@app.command()
+def load(
+    target: Annotated[str, typer.Option(
+        "--target", "-t", help="demo (the guarded app, capacity-limited stand-in model), "
+        "pipeline:FILE, or any target spec.")] = "demo",
+    faults: Annotated[list[str] | None, typer.Option(
+        "--faults", "-f", help="STAGE:KIND[:key=value,...], e.g. "
+        "model:latency:latency_ms=40,fraction=0.5 (repeatable); adds a faulted ramp.")] = None,
+    max_concurrency: Annotated[int, typer.Option(
+        min=1, max=MAX_CONCURRENCY, help="Highest concurrency level.")] = 16,
+    levels: Annotated[str | None, typer.Option(
+        help="Concurrency levels, e.g. 1,2,4,8 (default: doubling up to --max-concurrency).")
+    ] = None,
+    requests_per_worker: Annotated[int, typer.Option(
+        min=1, help="Requests per worker per level.")] = 10,
+    duration: Annotated[float | None, typer.Option(
+        min=0.001, max=3600, help="Seconds per level instead of a request count.")] = None,
+    timeout: Annotated[float, typer.Option(
+        min=0.001, help="Seconds a user waits for a reply.")] = 5.0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the fault draws.")] = 0,
+    faulted_only: Annotated[bool, typer.Option(help="Skip the clean ramp.")] = False,
+    model: Annotated[AppModel, typer.Option(help="demo: stand-in or local.")] = "stand-in",
+    model_capacity: Annotated[int, typer.Option(
+        min=0, help="demo: concurrent slots of the model server (0: unlimited).")] = 4,
+    model_ms: Annotated[float, typer.Option(
+        min=0, help="demo: model time per request, ms.")] = 50.0,
+    model_timeout_ms: Annotated[float, typer.Option(
+        min=1, help="demo: the app's time-out on the model, ms.")] = 250.0,
+    breaker: Annotated[bool, typer.Option(
+        help="demo: circuit breaker and fallback around the model.")] = True,
+    slo_p95_ms: Annotated[float | None, typer.Option(help="p95 latency SLO, ms.")] = None,
+    max_error_rate: Annotated[float | None, typer.Option(
+        help="Highest acceptable error rate at any level.")] = None,
+    db: DbOption = DEFAULT_DB,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Report directory.")] = Path(
+        "redline-out"),
+) -> None:
+    """Ramp concurrency on a target, with and without faults; percentiles, errors, the knee."""
+    import asyncio
+
+    from redline.cascade.load import doubling, parse_fault
+    from redline.cascade.loadtest import LoadOptions, print_ramp, run_load
+    from redline.cascade.record import store_load
+    from redline.store import Store
+
+    try:
+        steps = ([int(x) for x in levels.split(",") if x.strip()] if levels
+                 else doubling(max_concurrency))
+    except ValueError as exc:
+        raise UsageError(f"--levels must be comma-separated integers, got {levels!r}") from exc
+    if not steps or any(not 1 <= c <= MAX_CONCURRENCY for c in steps):
+        raise UsageError(f"--levels must be integers between 1 and {MAX_CONCURRENCY}")
+    opts = LoadOptions(
+        target=target, levels=steps, per_worker=requests_per_worker, duration_s=duration,
+        timeout_s=timeout,
+        seed=seed, faults=[parse_fault(f) for f in faults or []], faulted_only=faulted_only,
+        model=model, model_capacity=model_capacity or None, model_ms=model_ms,
+        model_timeout_ms=model_timeout_ms, breaker=breaker,
+    )
+    per_level = (f"{duration:g} s" if duration else f"{requests_per_worker} requests per worker")
+    err_console.print(f"load: {escape(target)}, levels {steps}, {per_level} per level")
+    result = asyncio.run(run_load(opts))
+    store = Store(db)
+    try:
+        run, code, findings, files = store_load(store, result, slo_p95_ms, max_error_rate, out)
+    finally:
+        store.close()
+    for r in result.ramps:
+        print_ramp(console, r)
+    for finding in findings:
+        console.print(f"[red]-[/] {escape(finding)}")
+    console.print(f"run [bold]{run.id}[/]: {files['load']}")
+    console.print(f"exit code {int(code)} ({code.name.lower()})")
+    raise typer.Exit(int(code))

@@ -1,0 +1,33 @@
+"""`redline serve`: any target as an OpenAI-compatible endpoint on loopback."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from redline.cli.base import (
+    app,
+    err_console,
+)
+
+
+@app.command()
+def serve(
+    target: Annotated[str, typer.Argument(help="Target spec to expose, e.g. demo or local.")],
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1.")] = 8000,
+    host: Annotated[str, typer.Option(help="Loopback address to bind.")] = "127.0.0.1",
+    model_name: Annotated[str | None, typer.Option(help="Model name to report.")] = None,
+) -> None:
+    """Expose a target as an OpenAI-compatible chat endpoint on loopback only."""
+    from redline.config import parse_target
+    from redline.serve import check_loopback, run_server
+    from redline.targets.spec import build_target
+
+    check_loopback(host)
+    built = build_target(parse_target(target))
+    name = model_name or target
+    err_console.print(f"serving {escape(built.spec)} as model {name!r} on "
+                      f"http://{host}:{port}/v1 (Ctrl-C to stop)")
+    run_server(built, host, port, name)
