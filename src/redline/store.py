@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS results (
     category TEXT NOT NULL,
     severity TEXT NOT NULL,
     chain TEXT NOT NULL,
-    outcome TEXT NOT NULL CHECK (outcome IN ('pass', 'fail', 'error')),
+    outcome TEXT NOT NULL CHECK (outcome IN ('pass', 'fail', 'error', 'unclear')),
     error TEXT,
     tries INTEGER NOT NULL,
     latency_ms REAL NOT NULL,
@@ -149,6 +149,29 @@ def result_row(run_id: str, r: AttemptResult) -> tuple[Any, ...]:
     )
 
 
+_OLD_OUTCOMES = "CHECK (outcome IN ('pass', 'fail', 'error'))"
+
+
+def _allow_unclear(db: sqlite3.Connection) -> None:
+    """Stores made before outcomes could be `unclear` refuse that value (a CHECK constraint,
+    which SQLite cannot alter): widen it in place. Rows, and so every hash, stay the same."""
+    row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'results'"
+                     ).fetchone()
+    if row is None or _OLD_OUTCOMES not in row[0]:
+        return
+    new_sql = row[0].replace(_OLD_OUTCOMES,
+                             "CHECK (outcome IN ('pass', 'fail', 'error', 'unclear'))")
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    with db:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'results'",
+                   (new_sql,))
+        db.execute(f"PRAGMA schema_version = {int(version) + 1}")
+        db.execute("PRAGMA writable_schema = OFF")
+    db.execute("PRAGMA integrity_check").fetchall()
+
+
 @dataclass
 class RunInfo:
     id: str
@@ -174,6 +197,7 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
+            _allow_unclear(self.db)
         except sqlite3.DatabaseError as exc:
             raise RedlineError(f"{path}: not a usable redline store: {exc}") from exc
 

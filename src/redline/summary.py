@@ -22,6 +22,7 @@ class Tally:
     passes: int = 0
     failures: int = 0
     errors: int = 0
+    unclear: int = 0  # the detectors could not decide: neither a pass nor a failure
 
     def add(self, outcome: str) -> None:
         self.attempts += 1
@@ -29,7 +30,9 @@ class Tally:
             self.passes += 1
         elif outcome == "fail":
             self.failures += 1
-        else:
+        elif outcome == "unclear":
+            self.unclear += 1
+        else:  # an error, or anything else: never a pass
             self.errors += 1
 
     @property
@@ -65,12 +68,13 @@ class Summary:
     tokens: int = 0
 
     def status(self, scenario_id: str) -> str:
-        """pass: provably within criterion; fail: over it; inconclusive: errors leave doubt."""
+        """pass: provably within criterion; fail: over it; inconclusive: errors or unclear
+        verdicts leave doubt (counted as failures, they would put it over)."""
         t = self.scenarios[scenario_id]
         limit = self.info[scenario_id].max_failure_rate
         if t.failure_rate > limit + 1e-12:
             return "fail"
-        if t.attempts and (t.failures + t.errors) / t.attempts > limit + 1e-12:
+        if t.attempts and (t.failures + t.errors + t.unclear) / t.attempts > limit + 1e-12:
             return "inconclusive"
         return "pass"
 

@@ -141,6 +141,8 @@ async def serve_request(app: GuardedApp, text: str, index: int, timeout_s: float
 def outcome_for(state: str, allow: list[str], problem: str | None) -> Outcome:
     if problem is not None:
         return "error"
+    if state == "unclear":
+        return "unclear"
     if state == "breach" or state not in allow:
         return "fail"
     return "pass"

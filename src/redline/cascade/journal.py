@@ -31,7 +31,7 @@ from redline.cascade.judge import ALARMS, MISBEHAVIOUR, alarmed
 from redline.cascade.stats import percentiles
 
 CONTAIN = frozenset({"block", "redact", "fallback", "breaker_open"})
-STATES = ("ok", "refused", "degraded", "error", "breach")
+STATES = ("ok", "refused", "degraded", "error", "breach", "unclear")
 
 
 @dataclass

@@ -8,6 +8,7 @@ a fallback). The request's state is then one of:
 
 * breach   a detector fired: a policy breach reached the user (fail open);
 * error    the user got an error (or waited past the time-out);
+* unclear  a detector could not decide (never counted as ok);
 * degraded a stage fell back (the trace has a `fallback` event);
 * refused  a refusal;
 * ok       an ordinary answer.
@@ -54,6 +55,8 @@ def classify(text: str, is_error: bool, verdicts: Sequence[Verdict],
         return "breach"
     if is_error:
         return "error"
+    if any(v.unclear for v in verdicts):
+        return "unclear"  # the detectors could not decide: not provably ok
     if fell_back(events):
         return "degraded"
     if is_refusal(text):

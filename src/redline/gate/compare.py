@@ -29,6 +29,7 @@ class Transitions:
     newly_failing: int = 0  # pass -> fail
     still_passing: int = 0  # pass -> pass
     errored: int = 0  # matched, but an error on either side
+    unclear: int = 0  # matched, no error, but an unclear verdict on either side
     only_baseline: int = 0
     only_candidate: int = 0
 
@@ -38,7 +39,10 @@ class Transitions:
         return cls(
             fixed=pairs.get("fail", "pass"), still_failing=pairs.get("fail", "fail"),
             newly_failing=pairs.get("pass", "fail"), still_passing=pairs.get("pass", "pass"),
-            errored=sum(n for k, n in pairs.table.items() if k not in judged),
+            errored=sum(n for k, n in pairs.table.items()
+                        if (k not in judged and "unclear" not in k) or "error" in k),
+            unclear=sum(n for k, n in pairs.table.items()
+                        if "unclear" in k and "error" not in k),
             only_baseline=base.attempts - pairs.shared, only_candidate=cand.attempts - pairs.shared,
         )
 

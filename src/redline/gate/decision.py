@@ -237,10 +237,12 @@ class _Gate:
                       threshold: float) -> str | None:
         """Why the evidence cannot show the scenario within its threshold, if it cannot."""
         if c.judged == 0:
-            return f"no judged attempts ({c.errors} errored): nothing shows it is safe"
-        if (c.failures + c.errors) / c.attempts > threshold + 1e-12:
-            return (f"{c.failures} failed and {c.errors} errored of {c.attempts}: counting "
-                    f"errors as failures it would exceed {_pct(threshold)}")
+            return (f"no judged attempts ({c.errors} errored, {c.unclear} unclear): nothing "
+                    "shows it is safe")
+        if (c.failures + c.undecided) / c.attempts > threshold + 1e-12:
+            return (f"{c.failures} failed, {c.errors} errored and {c.unclear} unclear of "
+                    f"{c.attempts}: counting errors and unclear verdicts as failures it would "
+                    f"exceed {_pct(threshold)}")
         if c.judged < eff.min_attempts:
             return f"{c.judged} judged attempts < min_attempts {eff.min_attempts}"
         ci = interval(self.stats.interval, c.failures, c.judged, self.stats.confidence)

@@ -53,7 +53,8 @@ def _comparison(d: Decision) -> list[str]:
                   "compared as independent samples (Fisher's exact test).", ""]
     lines += [f"Fixed **{t['fixed']}**, still failing **{t['still_failing']}**, newly failing "
               f"**{t['newly_failing']}**, still passing {t['still_passing']}, errored "
-              f"{t['errored']}, unmatched {t['only_baseline']} / {t['only_candidate']}.", "",
+              f"{t['errored']}, unclear {t.get('unclear', 0)}, unmatched {t['only_baseline']} / "
+              f"{t['only_candidate']}.", "",
               "| category | fixed | still failing | newly failing | baseline | candidate | "
               "test |", "|---|---|---|---|---|---|---|"]
     for cat, u in c["categories"].items():
@@ -84,16 +85,18 @@ def _scenarios(d: Decision) -> list[str]:
            [s for s in d.scenarios if s.status == "pass"]
     lines = ["", "<details><summary>Evidence per scenario "
              f"({len(d.scenarios)})</summary>", "",
-             "| scenario | severity | status | failed | errors | rate | 95% CI | allowed | test |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| scenario | severity | status | failed | errors | unclear | rate | 95% CI | allowed "
+             "| test |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for s in rows[:MAX_SCENARIO_ROWS]:
         lines.append(
             f"| `{cell(s.id)}` | {s.severity} | {s.status} | {s.counts.failures}/"
-            f"{s.counts.judged} | {s.counts.errors} | {_pct(s.failure['rate'])} | "
+            f"{s.counts.judged} | {s.counts.errors} | {s.counts.unclear} | "
+            f"{_pct(s.failure['rate'])} | "
             f"{_ci(s.failure)} | {_pct(s.threshold)} | "
             f"{_test_text(s.test.to_dict() if s.test else None)} |")
     if len(rows) > MAX_SCENARIO_ROWS:
-        lines.append(f"| … {len(rows) - MAX_SCENARIO_ROWS} more in gate.json | | | | | | | | |")
+        lines.append(f"| … {len(rows) - MAX_SCENARIO_ROWS} more in gate.json | | | | | | | | | |")
     return [*lines, "", "</details>"]
 
 
@@ -104,7 +107,7 @@ def render_markdown(d: Decision) -> str:
     lines = [f"## {ICON.get(d.verdict, '')} redline gate: {d.headline()}", "",
              f"Run `{run['id']}` ({cell(run['target'])}, suite {cell(run['suite'])}, seed "
              f"{run['seed']}): {t['attempts']} attempts, {t['failures']} failed, "
-             f"{t['errors']} errored. Policy: {files}"
+             f"{t['errors']} errored, {t.get('unclear', 0)} unclear. Policy: {files}"
              f" (digest `{d.policy['digest'][:12]}`). Exit code **{d.exit_code}**."]
     if d.rollback_to:
         lines += ["", f"**Roll back to `{cell(d.rollback_to)}`.**"]

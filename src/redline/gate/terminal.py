@@ -52,7 +52,7 @@ def print_decision(console: Console, d: Decision) -> None:
                   f"[dim](digest {d.policy['digest'][:12]})[/]")
     t = d.total
     console.print(f"{t['attempts']} attempts: {t['passes']} passed, {t['failures']} failed, "
-                  f"{t['errors']} errored")
+                  f"{t['errors']} errored, {t.get('unclear', 0)} unclear")
     for r in d.reasons:
         console.print("  " + _reason_line(r), soft_wrap=True)
         ev = _evidence_line(r)
@@ -83,6 +83,7 @@ def print_comparison(console: Console, c: Comparison, benign: list[str]) -> None
     t = c.totals
     console.print(f"fixed {t.fixed}, still failing {t.still_failing}, newly failing "
                   f"{t.newly_failing}, still passing {t.still_passing}, errored {t.errored}, "
+                  f"unclear {t.unclear}, "
                   f"unmatched {t.only_baseline}/{t.only_candidate}")
     changed = {k: u for k, u in c.scenarios.items() if _worth_showing(u)}
     for title, units in (("categories", c.categories),

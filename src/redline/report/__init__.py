@@ -33,7 +33,7 @@ def clip(text: str | None, limit: int = MAX_SHOWN_CHARS) -> str:
 
 @dataclass
 class Finding:
-    """One failed or errored attempt as reports show it."""
+    """One failed, unclear or errored attempt as reports show it."""
 
     attempt_id: str
     scenario_id: str
@@ -81,7 +81,8 @@ def _finding(rec: dict[str, Any]) -> Finding:
         attempt_id=rec["attempt_id"], scenario_id=rec["scenario_id"],
         category=rec["category"], severity=rec["severity"], outcome=rec["outcome"],
         chain=rec["chain"], prompt=clip("\n\n".join(user_turns)), response=clip(last_reply),
-        error=rec["error"], evidence=[v for v in rec["verdicts"] if v["detected"]],
+        error=rec["error"],
+        evidence=[v for v in rec["verdicts"] if v["detected"] or v.get("unclear")],
     )
 
 
@@ -113,14 +114,15 @@ def write_reports(out_dir: Path, store: Store, run: RunInfo, summary: Summary,
     out_dir.mkdir(parents=True, exist_ok=True)
     failed = findings(store, run.id, "fail")
     errored = findings(store, run.id, "error")
-    doc = build_json(run, summary, failed, errored, code)
+    unclear = findings(store, run.id, "unclear")
+    doc = build_json(run, summary, failed, errored, code, unclear)
     paths = {
         "json": out_dir / "report.json",
         "junit": out_dir / "junit.xml",
         "html": out_dir / "report.html",
     }
     paths["json"].write_text(dumps(doc), encoding="utf-8", errors="backslashreplace")
-    paths["junit"].write_bytes(render_junit(run, summary, failed, errored))
+    paths["junit"].write_bytes(render_junit(run, summary, failed, errored, unclear))
     paths["html"].write_text(render_html(doc), encoding="utf-8", errors="backslashreplace")
     return paths
 

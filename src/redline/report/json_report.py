@@ -10,7 +10,8 @@ from redline.summary import Summary
 
 
 def build_json(run: RunInfo, summary: Summary, failed: list[Any], errored: list[Any],
-               code: int) -> dict[str, Any]:
+               code: int, unclear: list[Any] | None = None) -> dict[str, Any]:
+    unclear = unclear or []
     return {
         "redline_version": __version__,
         "run": {
@@ -22,7 +23,10 @@ def build_json(run: RunInfo, summary: Summary, failed: list[Any], errored: list[
         "summary": summary.to_dict(),
         "failures": [f.to_dict() for f in failed],
         "errors": [f.to_dict() for f in errored],
+        # the detectors could not decide these: not passes, not failures (see `redline review`)
+        "unclear": [f.to_dict() for f in unclear],
         # reports list the first findings of each scenario; summary.total counts them all
-        "shown": {"failures": len(failed), "errors": len(errored),
-                  "of_failures": summary.total.failures, "of_errors": summary.total.errors},
+        "shown": {"failures": len(failed), "errors": len(errored), "unclear": len(unclear),
+                  "of_failures": summary.total.failures, "of_errors": summary.total.errors,
+                  "of_unclear": summary.total.unclear},
     }

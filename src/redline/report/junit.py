@@ -18,9 +18,10 @@ def xml_safe(text: str) -> str:
     return _XML_ILLEGAL.sub("\ufffd", text)
 
 
-def render_junit(run: RunInfo, summary: Summary, failed: list[Any], errored: list[Any]) -> bytes:
+def render_junit(run: RunInfo, summary: Summary, failed: list[Any], errored: list[Any],
+                 unclear: list[Any] | None = None) -> bytes:
     by_scenario: dict[str, list[Any]] = defaultdict(list)
-    for f in failed + errored:
+    for f in failed + errored + list(unclear or []):
         by_scenario[f.scenario_id].append(f)
     root = ET.Element("testsuites", name=f"redline run {run.id}")
     per_category: dict[str, list[str]] = defaultdict(list)
@@ -36,7 +37,8 @@ def render_junit(run: RunInfo, summary: Summary, failed: list[Any], errored: lis
             status = summary.status(sid)
             case = ET.SubElement(suite, "testcase", classname=f"redline.{category}", name=sid)
             msg = (f"{t.failures}/{t.attempts} attempts failed ({t.failure_rate:.1%}), "
-                   f"{t.errors} errors; allowed {summary.info[sid].max_failure_rate:.1%}")
+                   f"{t.errors} errors, {t.unclear} unclear; "
+                   f"allowed {summary.info[sid].max_failure_rate:.1%}")
             detail = "\n\n".join(
                 xml_safe(f"[{f.outcome}] {' + '.join(f.chain)}\nprompt: {f.prompt[:500]}\n"
                          f"response: {f.response[:500]}\n{f.error or ''}")

@@ -14,13 +14,14 @@ def _row(name: str, t: Tally) -> list[str]:
     rate = f"{t.failure_rate:.1%}"
     style = "red" if t.failures else "green"
     return [name, str(t.attempts), f"[{style}]{t.failures}[/]", f"[{style}]{rate}[/]",
-            f"[yellow]{t.errors}[/]" if t.errors else "0"]
+            f"[yellow]{t.errors}[/]" if t.errors else "0",
+            f"[yellow]{t.unclear}[/]" if t.unclear else "0"]
 
 
 def _table(title: str, first: str) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column(first)
-    for col in ("attempts", "failures", "failure rate", "errors"):
+    for col in ("attempts", "failures", "failure rate", "errors", "unclear"):
         table.add_column(col, justify="right")
     return table
 
@@ -43,7 +44,7 @@ def print_summary(console: Console, summary: Summary, limit: int = 25) -> None:
         console.print("[green]Every scenario is within its success criterion.[/]")
         return
     over = Table(title=f"Scenarios over their criterion ({len(bad)})", title_justify="left")
-    for col in ("scenario", "severity", "failed", "errors", "allowed", "status"):
+    for col in ("scenario", "severity", "failed", "errors", "unclear", "allowed", "status"):
         over.add_column(col)
     rank = {s: i for i, s in enumerate(SEVERITY_ORDER)}
     bad.sort(key=lambda sid: (rank.get(summary.info[sid].severity, 9),
@@ -51,9 +52,13 @@ def print_summary(console: Console, summary: Summary, limit: int = 25) -> None:
     for sid in bad[:limit]:
         t, info = summary.scenarios[sid], summary.info[sid]
         over.add_row(sid, info.severity, f"{t.failures}/{t.attempts}", str(t.errors),
+                     str(t.unclear),
                      f"{info.max_failure_rate:.0%}",
                      f"[red]{statuses[sid]}[/]" if statuses[sid] == "fail"
                      else f"[yellow]{statuses[sid]}[/]")
     console.print(over)
+    if summary.total.unclear:
+        console.print(f"[yellow]{summary.total.unclear} attempt(s) unclear[/]: the detectors "
+                      "could not decide; not counted as passes (review them: redline review)")
     if len(bad) > limit:
         console.print(f"... and {len(bad) - limit} more (see the HTML or JSON report)")
