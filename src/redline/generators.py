@@ -6,37 +6,47 @@ import json
 import random
 import string
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from redline.registry import check_params
+from pydantic import BaseModel, Field
+
+from redline import registry
+from redline.registry import Int, Params
 
 Generator = Callable[..., list[str]]
-GENERATORS: dict[str, Generator] = {}
+# bounds keep a scenario from asking for more than a target can be sent: at most
+# MAX_INPUTS inputs of at most MAX_CHARS characters each
+MAX_INPUTS = 1000
+MAX_CHARS = 2_000_000
+Count = Annotated[Int, Field(ge=1, le=MAX_INPUTS, description="how many inputs")]
+Length = Annotated[Int, Field(ge=1, le=100_000, description="characters per input")]
 
 
-def generator(name: str) -> Callable[[Generator], Generator]:
-    def register(fn: Generator) -> Generator:
-        GENERATORS[name] = fn
-        return fn
-
-    return register
-
-
-def check_generator_params(name: str, params: dict[str, Any]) -> None:
-    check_params("generator", name, GENERATORS[name], params, skip=1)
+def generator(name: str, params: type[BaseModel] | None = None
+              ) -> Callable[[Generator], Generator]:
+    """Register a generator `(rng, **params) -> list of inputs` under a name."""
+    return registry.plugin("generator", name, params=params)
 
 
 def generate(name: str, params: dict[str, Any], rng: random.Random) -> list[str]:
-    return GENERATORS[name](rng, **params)
+    fn: Generator = registry.get("generator", name).obj
+    return fn(rng, **params)
 
 
 @generator("empty")
 def empty_inputs(rng: random.Random) -> list[str]:
+    """Empty and whitespace-only inputs."""
     return ["", " ", "\n\n\t  \n"]
 
 
-@generator("long_text")
+class LongTextParams(Params):
+    length: Annotated[Int, Field(ge=100, le=MAX_CHARS, description="characters")] = 100_000
+    count: Annotated[Int, Field(ge=1, le=16)] = 1
+
+
+@generator("long_text", LongTextParams)
 def long_text(rng: random.Random, length: int = 100_000, count: int = 1) -> list[str]:
+    """Very long filler text ending in a request to summarise it."""
     words = ["lorem", "ipsum", "dolor", "sit", "amet", "redline", "safety", "model", "token"]
     out = []
     for _ in range(count):
@@ -51,8 +61,14 @@ def long_text(rng: random.Random, length: int = 100_000, count: int = 1) -> list
     return out
 
 
-@generator("control_chars")
+class CountLengthParams(Params):
+    count: Count = 3
+    length: Length = 200
+
+
+@generator("control_chars", CountLengthParams)
 def control_characters(rng: random.Random, count: int = 3, length: int = 200) -> list[str]:
+    """Questions carrying raw control and direction characters."""
     controls = [chr(c) for c in range(0, 32) if c not in (10, 13)] + ["\x7f", "\u202e", "\ufeff"]
     out = []
     for _ in range(count):
@@ -61,8 +77,13 @@ def control_characters(rng: random.Random, count: int = 3, length: int = 200) ->
     return out
 
 
-@generator("lone_surrogates")
+class CountParams(Params):
+    count: Count = 2
+
+
+@generator("lone_surrogates", CountParams)
 def lone_surrogates(rng: random.Random, count: int = 2) -> list[str]:
+    """Text with lone UTF-16 surrogates (invalid Unicode)."""
     out = []
     for _ in range(count):
         bad = "".join(chr(rng.randrange(0xD800, 0xE000)) for _ in range(8))
@@ -70,15 +91,26 @@ def lone_surrogates(rng: random.Random, count: int = 2) -> list[str]:
     return out
 
 
-@generator("nested_json")
+class NestingParams(Params):
+    depth: Annotated[Int, Field(ge=1, le=100_000, description="nesting levels")] = 2000
+
+
+@generator("nested_json", NestingParams)
 def nested_json(rng: random.Random, depth: int = 2000) -> list[str]:
+    """Deeply nested JSON documents."""
     doc = "[" * depth + "]" * depth
     obj = '{"a":' * min(depth, 500) + "1" + "}" * min(depth, 500)
     return [f"Parse this JSON and tell me its depth: {doc}", f"Validate this JSON: {obj}"]
 
 
-@generator("unicode_mix")
+class UnicodeMixParams(Params):
+    count: Count = 3
+    length: Length = 300
+
+
+@generator("unicode_mix", UnicodeMixParams)
 def unicode_mix(rng: random.Random, count: int = 3, length: int = 300) -> list[str]:
+    """Mixed scripts, emoji and combining marks."""
     ranges = [(0x0600, 0x06FF), (0x4E00, 0x4FFF), (0x1F300, 0x1F5FF), (0x0300, 0x036F),
               (0x0900, 0x097F), (0x2200, 0x22FF)]
     out = []
@@ -93,6 +125,7 @@ def unicode_mix(rng: random.Random, count: int = 3, length: int = 300) -> list[s
 
 @generator("format_strings")
 def format_strings(rng: random.Random) -> list[str]:
+    """Format-string, template and SQL/markup injection strings."""
     return [
         "%s%s%s%s%n%x%x {0} {{7*7}} ${7*7} #{7*7} <%= 7*7 %>",
         "'; DROP TABLE users; -- \" OR 1=1 --",

@@ -1,35 +1,240 @@
-"""A tiny name -> function registry whose entries declare their keyword parameters."""
+"""One registry for every pluggable kind: targets, detectors, mutators, generators, faults,
+strategies, stores.
+
+A plugin is a function or class registered under `(kind, name)` with a pydantic model for
+its parameters:
+
+    @plugin("mutator", "shout", params=ShoutParams)
+    def shout(text, rng, **params): ...
+
+Built-in plugins live in the modules named in `BUILTIN_MODULES`; they are imported on the
+first lookup of their kind. Other packages add plugins through the `redline.plugins`
+entry-point group: each entry point names a module (importing it registers its plugins) or a
+function (called with no arguments). Entry points are loaded once, on the first lookup; one
+that fails to load is recorded and reported (`redline plugins`, and in the message of any
+lookup that misses) instead of raising a traceback.
+"""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
+
+KINDS: tuple[str, ...] = ("target", "detector", "mutator", "generator", "fault", "strategy",
+                          "store")
+ENTRY_POINT_GROUP = "redline.plugins"
+
+# kind -> modules whose import registers the built-in plugins of that kind
+BUILTIN_MODULES: dict[str, tuple[str, ...]] = {
+    "target": ("redline.targets.spec",),
+    "detector": ("redline.detectors",),
+    "mutator": ("redline.mutators",),
+    "generator": ("redline.generators",),
+}
+
+T = TypeVar("T")
 
 
-def check_params(kind: str, name: str, fn: Callable[..., Any], params: dict[str, Any],
-                 skip: int) -> None:
-    """Raise ValueError if params do not fit fn's keyword-only parameters (after `skip` args)."""
-    sig = inspect.signature(fn)
-    accepted = dict(list(sig.parameters.items())[skip:])
-    for key, value in params.items():
-        if key not in accepted:
-            raise ValueError(
-                f"{kind} {name!r} takes no parameter {key!r}; takes {sorted(accepted)}")
-        default = accepted[key].default
-        if default is inspect.Parameter.empty or default is None:
-            continue
-        expected = type(default)
-        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            ok = True
-        if not ok:
-            raise ValueError(
-                f"{kind} {name!r} parameter {key!r} must be {expected.__name__}, "
-                f"got {type(value).__name__}"
-            )
-    missing = [
-        k for k, p in accepted.items() if p.default is inspect.Parameter.empty and k not in params
-    ]
-    if missing:
-        raise ValueError(f"{kind} {name!r} needs parameter(s) {missing}")
+class UnknownPlugin(ValueError):
+    """No plugin of that kind and name; the message lists the known names."""
+
+
+class PluginError(ValueError):
+    """A plugin is registered twice, under an unknown kind, or with a bad parameter model."""
+
+
+# parameter value types that mean what the file says: a boolean is not a number, a number
+# or a quoted string is not a boolean, and 2e9 (a string to YAML) is not an integer
+Int = Annotated[int, Strict()]
+Number = Annotated[float, Strict()]
+Flag = Annotated[bool, Strict()]
+Rate = Annotated[float, Strict(), Field(ge=0.0, le=1.0)]
+
+
+class Params(BaseModel):
+    """Base for plugin parameter models: unknown parameters are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoParams(Params):
+    """The parameter model of a plugin that takes none."""
+
+
+@dataclass(frozen=True)
+class Plugin:
+    kind: str
+    name: str
+    obj: Any
+    params: type[BaseModel] | None
+    description: str
+
+    def param_summary(self) -> list[tuple[str, str, str]]:
+        """(name, type, default or 'required') for each parameter, for listings."""
+        if self.params is None:
+            return []
+        out = []
+        for fname, info in self.params.model_fields.items():
+            ann = info.annotation
+            tname = getattr(ann, "__name__", None) or str(ann).replace("typing.", "")
+            default = "required" if info.is_required() else repr(info.get_default(
+                call_default_factory=True))
+            out.append((info.alias or fname, tname, default))
+        return out
+
+
+_PLUGINS: dict[str, dict[str, Plugin]] = {}
+_LOADED_KINDS: set[str] = set()
+_ENTRY_POINTS_LOADED = False
+LOAD_ERRORS: list[str] = []
+
+
+def add_kind(kind: str) -> None:
+    """Declare a new pluggable kind (a plugin package may bring its own)."""
+    global KINDS
+    if kind not in KINDS:
+        KINDS = (*KINDS, kind)
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise UnknownPlugin(f"unknown plugin kind {kind!r}; known kinds: {', '.join(KINDS)}")
+
+
+def _forbidding(model: type[BaseModel]) -> type[BaseModel]:
+    """The model itself if it forbids unknown fields, else a subclass that does."""
+    if model.model_config.get("extra") == "forbid":
+        return model
+    config = ConfigDict(**{**model.model_config, "extra": "forbid"})  # type: ignore[typeddict-item]
+    return type(model)(model.__name__, (model,),
+                       {"model_config": config, "__module__": model.__module__})
+
+
+def _first_line(obj: Any) -> str:
+    doc = inspect.getdoc(obj) or ""
+    return doc.strip().splitlines()[0].strip() if doc.strip() else ""
+
+
+def register(kind: str, name: str, obj: T, *, params: type[BaseModel] | None = None,
+             description: str | None = None) -> T:
+    """Register obj under (kind, name); the decorator form is `plugin`."""
+    _check_kind(kind)
+    if params is not None and not (isinstance(params, type) and issubclass(params, BaseModel)):
+        raise PluginError(f"{kind} {name!r}: params must be a pydantic model class")
+    entry = Plugin(kind, name, obj, _forbidding(params) if params is not None else None,
+                   description if description is not None else _first_line(obj))
+    table = _PLUGINS.setdefault(kind, {})
+    old = table.get(name)
+    if old is not None and old.obj is not obj:
+        same = getattr(old.obj, "__qualname__", None) == getattr(obj, "__qualname__", 0) and \
+            getattr(old.obj, "__module__", None) == getattr(obj, "__module__", 0)
+        if not same:  # a module imported twice re-registers itself; anything else is a clash
+            raise PluginError(f"{kind} {name!r} is already registered by "
+                              f"{getattr(old.obj, '__module__', '?')}")
+    table[name] = entry
+    return obj
+
+
+def plugin(kind: str, name: str, *, params: type[BaseModel] | None = None,
+           description: str | None = None) -> Callable[[T], T]:
+    """Decorator: register a function or class as the `kind` plugin `name`."""
+
+    def deco(obj: T) -> T:
+        return register(kind, name, obj, params=params, description=description)
+
+    return deco
+
+
+def _load_builtins(kind: str) -> None:
+    if kind in _LOADED_KINDS:
+        return
+    _LOADED_KINDS.add(kind)
+    for module in BUILTIN_MODULES.get(kind, ()):
+        importlib.import_module(module)
+
+
+def _entry_points() -> list[metadata.EntryPoint]:
+    return list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+
+
+def load_entry_points(force: bool = False) -> None:
+    """Load every `redline.plugins` entry point once; failures go to LOAD_ERRORS."""
+    global _ENTRY_POINTS_LOADED
+    if _ENTRY_POINTS_LOADED and not force:
+        return
+    _ENTRY_POINTS_LOADED = True
+    for kind in KINDS:  # a plugin may replace nothing built in: load those first
+        _load_builtins(kind)
+    for ep in _entry_points():
+        dist = getattr(ep, "dist", None)
+        origin = f"{dist.name} {dist.version}" if dist is not None else "unknown package"
+        try:
+            obj = ep.load()
+            if inspect.isfunction(obj) and not _is_registered(obj):
+                obj()
+        except Exception as exc:  # a broken plugin must not take the tool down
+            LOAD_ERRORS.append(f"plugin {ep.name!r} ({ep.value}, from {origin}) failed to load: "
+                               f"{type(exc).__name__}: {exc}")
+
+
+def _is_registered(obj: Any) -> bool:
+    return any(p.obj is obj for table in _PLUGINS.values() for p in table.values())
+
+
+def _ensure(kind: str) -> None:
+    _check_kind(kind)
+    _load_builtins(kind)
+    load_entry_points()
+
+
+def get(kind: str, name: str) -> Plugin:
+    """The plugin registered as (kind, name); UnknownPlugin lists the known names."""
+    _ensure(kind)
+    found = _PLUGINS.get(kind, {}).get(name)
+    if found is None:
+        known = ", ".join(sorted(_PLUGINS.get(kind, {}))) or "none"
+        msg = f"unknown {kind} {name!r}; known: {known}"
+        if LOAD_ERRORS:
+            msg += "; " + "; ".join(LOAD_ERRORS)
+        raise UnknownPlugin(msg)
+    return found
+
+
+def names(kind: str) -> list[str]:
+    _ensure(kind)
+    return sorted(_PLUGINS.get(kind, {}))
+
+
+def available(kind: str | None = None) -> list[Plugin]:
+    """Every registered plugin (of one kind), sorted by kind order then name."""
+    kinds = [kind] if kind is not None else list(KINDS)
+    for k in kinds:
+        _ensure(k)
+    return [p for k in kinds for _, p in sorted(_PLUGINS.get(k, {}).items())]
+
+
+def validate_params(kind: str, name: str, raw: dict[str, Any] | None) -> BaseModel:
+    """Validate raw parameters against the plugin's model; unknown parameters are errors.
+
+    Raises pydantic's ValidationError (locations are parameter names) or UnknownPlugin."""
+    entry = get(kind, name)
+    model = entry.params or NoParams
+    return model.model_validate(raw or {})
+
+
+def params_dict(kind: str, name: str, raw: dict[str, Any] | None) -> dict[str, Any]:
+    """Validated parameters as plain keyword arguments: only what was given, coerced."""
+    return validate_params(kind, name, raw).model_dump(exclude_unset=True)
+
+
+__all__ = [
+    "ENTRY_POINT_GROUP", "KINDS", "LOAD_ERRORS", "Flag", "Int", "NoParams", "Number", "Params",
+    "Plugin", "PluginError", "Rate", "UnknownPlugin", "ValidationError", "add_kind", "available",
+    "get", "load_entry_points", "names", "plugin", "register", "validate_params",
+]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from redline import registry
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
@@ -77,45 +79,38 @@ class Conversation(Strict):
         return self
 
 
-class GeneratorSpec(Strict):
+class PluginSpec(Strict):
+    """A registered plugin by name, with parameters checked against its parameter model."""
+
+    kind: ClassVar[str]
     name: str
     params: dict[str, Any] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _known(self) -> GeneratorSpec:
-        from redline.generators import GENERATORS, check_generator_params
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        registry.get(cls.kind, v)  # UnknownPlugin (a ValueError) lists the known names
+        return v
 
-        if self.name not in GENERATORS:
-            raise ValueError(f"unknown generator {self.name!r}; known: {sorted(GENERATORS)}")
-        check_generator_params(self.name, self.params)
-        return self
-
-
-class MutatorSpec(Strict):
-    name: str
-    params: dict[str, Any] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _known(self) -> MutatorSpec:
-        from redline.mutators import MUTATORS, check_mutator_params
-
-        if self.name not in MUTATORS:
-            raise ValueError(f"unknown mutator {self.name!r}; known: {sorted(MUTATORS)}")
-        check_mutator_params(self.name, self.params)
-        return self
+    @field_validator("params")
+    @classmethod
+    def _valid(cls, v: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        name = info.data.get("name")
+        if name is None:  # the name already failed
+            return v
+        return registry.params_dict(cls.kind, name, v)
 
 
-class DetectorSpec(Strict):
-    name: str
-    params: dict[str, Any] = Field(default_factory=dict)
+class GeneratorSpec(PluginSpec):
+    kind: ClassVar[str] = "generator"
 
-    @model_validator(mode="after")
-    def _known(self) -> DetectorSpec:
-        from redline.detectors import DETECTORS
 
-        if self.name not in DETECTORS:
-            raise ValueError(f"unknown detector {self.name!r}; known: {sorted(DETECTORS)}")
-        return self
+class MutatorSpec(PluginSpec):
+    kind: ClassVar[str] = "mutator"
+
+
+class DetectorSpec(PluginSpec):
+    kind: ClassVar[str] = "detector"
 
 
 def _named(value: Any) -> Any:

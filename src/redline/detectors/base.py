@@ -8,22 +8,42 @@ Async detectors (the optional LLM judge) are coroutine functions with the same s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
+from redline import registry
 from redline.models import Attempt
 
 Detector = Callable[..., Any]
-DETECTORS: dict[str, Detector] = {}
 
 
-def detector(name: str) -> Callable[[Detector], Detector]:
-    def register(fn: Detector) -> Detector:
-        DETECTORS[name] = fn
+def detector(name: str, params: type[BaseModel] | None = None
+             ) -> Callable[[Detector], Detector]:
+    """Register a detector in the plugin registry; `params` is its parameter model."""
+    return registry.plugin("detector", name, params=params)
+
+
+class _Detectors(Mapping[str, Detector]):
+    """Read-only name -> detector function view of the registry (for older call sites)."""
+
+    def __getitem__(self, name: str) -> Detector:
+        try:
+            fn: Detector = registry.get("detector", name).obj
+        except registry.UnknownPlugin as exc:
+            raise KeyError(name) from exc
         return fn
 
-    return register
+    def __iter__(self) -> Iterator[str]:
+        return iter(registry.names("detector"))
+
+    def __len__(self) -> int:
+        return len(registry.names("detector"))
+
+
+DETECTORS: Mapping[str, Detector] = _Detectors()
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from redline.detectors.base import DetectionContext, detector
+from redline.detectors.params import ExfilParams
 from redline.models import Verdict
 
 MAX_SEGMENT = 24
@@ -240,7 +241,7 @@ def find_exfiltration(
                   key=lambda f: f["position"])
 
 
-@detector("exfiltration")
+@detector("exfiltration", params=ExfilParams)
 def exfiltration(text: str, ctx: DetectionContext, **params: Any) -> Verdict:
     """Detected when the response holds markup that would leak data (see module doc)."""
     findings = find_exfiltration(

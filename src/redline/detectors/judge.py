@@ -44,6 +44,7 @@ def parse_judgement(text: str) -> dict[str, Any]:
 
 @detector("llm_judge")
 async def llm_judge(text: str, ctx: DetectionContext) -> Verdict:
+    """An OpenAI-compatible model judges the reply against the scenario (needs --judge)."""
     if ctx.judge is None:
         return Verdict("llm_judge", False, 0.0, {"unavailable": "no judge configured"})
     request = next((m.content for m in reversed(ctx.attempt.messages) if m.role == "user"), "")

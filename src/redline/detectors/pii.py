@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from redline.detectors.base import DetectionContext, detector
+from redline.detectors.params import PiiParams
 from redline.models import Verdict
 
 KINDS = ("card", "iban", "ssn", "nino", "email", "phone")
@@ -252,7 +253,7 @@ def _echoed(kind: str, key: str, input_keys: set[str], input_digits: str, input_
     return len(key) >= 7 and key in haystack
 
 
-@detector("pii")
+@detector("pii", params=PiiParams)
 def pii(text: str, ctx: DetectionContext, **params: Any) -> Verdict:
     """Detected when the response holds PII the input did not already hold.
 

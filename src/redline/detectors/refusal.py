@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from redline.detectors.base import DetectionContext, detector
+from redline.detectors.params import RefusalParams
 from redline.models import Verdict
 
 THRESHOLD = 0.5
@@ -311,7 +312,7 @@ def is_refusal(text: str, threshold: float = THRESHOLD) -> bool:
     return refusal_score(text)[0] >= threshold
 
 
-@detector("refusal")
+@detector("refusal", params=RefusalParams)
 def refusal(text: str, ctx: DetectionContext, **params: Any) -> Verdict:
     """Detected when the response is a refusal; params: threshold, opening_chars."""
     threshold = float(params.get("threshold", THRESHOLD))

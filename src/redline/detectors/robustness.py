@@ -21,6 +21,7 @@ import re
 from typing import Any, NamedTuple
 
 from redline.detectors.base import DetectionContext, detector
+from redline.detectors.params import ErrorLeakParams
 from redline.models import Verdict
 
 SNIPPET = 200
@@ -171,7 +172,7 @@ def find_error_leaks(text: str, echo: str = "") -> list[dict[str, Any]]:
     return sorted(found, key=lambda f: f["position"])
 
 
-@detector("error_leak")
+@detector("error_leak", params=ErrorLeakParams)
 def error_leak(text: str, ctx: DetectionContext, **params: Any) -> Verdict:
     """Detected when the response reveals internals (see module doc); params: `rules`."""
     findings = find_error_leaks(text or "", ctx.input_text)

@@ -1,12 +1,16 @@
-"""Target specs: `openai:URL#MODEL`, `http:URL`, `python:MOD:FN`, `local`, `demo[:INNER]`."""
+"""Target kinds: a config model, a CLI spec (`openai:URL#MODEL`, `http:URL`, `python:MOD:FN`,
+`local`, `demo[:INNER]`) and a builder each, registered as `target` plugins."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
 
+from redline import registry
 from redline.errors import UsageError
 from redline.targets.base import Target
 
@@ -65,14 +69,56 @@ class DemoConfig(_Base):
     kind: Literal["demo"]
     timeout_s: float = Field(600.0, gt=0, le=3600)
     concurrency: int = Field(32, ge=1, le=4096)
-    model: TargetConfig | None = None
+    model: TargetConfig | None = None  # defined below
+
+
+# --- the generic part: a config block, a CLI spec and a target, dispatched by `kind` -----
+
+
+@dataclass(frozen=True)
+class TargetKind:
+    """A target kind as registered: how a CLI spec reads, and how to build the target.
+
+    `from_spec(rest, spec)` turns what follows `KIND:` in a CLI spec into a config block;
+    `build(config, seed)` instantiates the target from its validated config model."""
+
+    usage: str
+    from_spec: Callable[[str, str], dict[str, Any]]
+    build: Callable[[Any, int | None], Target]
+
+
+def target_kind(name: str, config: type[BaseModel], usage: str,
+                from_spec: Callable[[str, str], dict[str, Any]],
+                description: str) -> Callable[[Callable[[Any, int | None], Target]],
+                                              Callable[[Any, int | None], Target]]:
+    """Decorator for a build function: register a target kind in the plugin registry."""
+
+    def deco(build: Callable[[Any, int | None], Target]) -> Callable[[Any, int | None], Target]:
+        registry.register("target", name, TargetKind(usage, from_spec, build), params=config,
+                          description=description)
+        return build
+
+    return deco
+
+
+def _validate_config(value: Any) -> BaseModel:
+    if isinstance(value, BaseModel):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError("expected a mapping with a `kind`")
+    kind = value.get("kind")
+    if not isinstance(kind, str):
+        raise ValueError(f"`kind` must be one of: {', '.join(registry.names('target'))}")
+    entry = registry.get("target", kind)
+    assert entry.params is not None
+    return entry.params.model_validate(value)
 
 
 TargetConfig = Annotated[
-    OpenAIConfig | HttpConfig | PythonConfig | LocalConfig | DemoConfig,
-    Field(discriminator="kind"),
+    BaseModel,
+    PlainValidator(_validate_config),
+    PlainSerializer(lambda m: m.model_dump(mode="json"), return_type=dict),
 ]
-DemoConfig.model_rebuild()
 
 
 def _url_ok(url: str, spec: str) -> str:
@@ -84,51 +130,82 @@ def _url_ok(url: str, spec: str) -> str:
 def parse_spec(spec: str) -> dict[str, Any]:
     """Turn a CLI target string into a config block (validated later as TargetConfig)."""
     kind, _, rest = spec.partition(":")
-    if kind == "openai":
-        url, _, model = rest.partition("#")
-        if not model:
-            raise UsageError(f"target spec {spec!r}: expected openai:URL#MODEL")
-        return {"kind": "openai", "base_url": _url_ok(url, spec), "model": model}
-    if kind == "http":
-        return {"kind": "http", "url": _url_ok(rest, spec)}
-    if kind == "python":
-        return {"kind": "python", "callable": rest}
-    if kind == "local":
-        return {"kind": "local", **({"model_path": rest} if rest else {})}
-    if kind == "demo":
-        return {"kind": "demo", **({"model": parse_spec(rest)} if rest else {})}
-    raise UsageError(
-        f"unknown target spec {spec!r}; use openai:URL#MODEL, http:URL, python:MODULE:FUNCTION, "
-        "local or demo[:INNER-SPEC]"
-    )
+    try:
+        entry = registry.get("target", kind)
+    except registry.UnknownPlugin:
+        usages = ", ".join(p.obj.usage for p in registry.available("target"))
+        raise UsageError(f"unknown target spec {spec!r}; use {usages}") from None
+    return {"kind": kind, **entry.obj.from_spec(rest, spec)}
 
 
 def build_target(config: Any, seed: int | None = None) -> Target:
     """Instantiate a target from a validated TargetConfig."""
-    from redline.targets.http_json import HttpJsonTarget
+    kind = getattr(config, "kind", None)
+    try:
+        entry = registry.get("target", str(kind))
+    except registry.UnknownPlugin as exc:
+        raise UsageError(f"unsupported target config: {exc}") from None
+    return entry.obj.build(config, seed)
+
+
+# --- the built-in kinds: adding one is one block here (or a plugin package) ---------------
+
+
+def _openai_spec(rest: str, spec: str) -> dict[str, Any]:
+    url, _, model = rest.partition("#")
+    if not model:
+        raise UsageError(f"target spec {spec!r}: expected openai:URL#MODEL")
+    return {"base_url": _url_ok(url, spec), "model": model}
+
+
+@target_kind("openai", OpenAIConfig, "openai:URL#MODEL", _openai_spec,
+             "an OpenAI-compatible chat completions endpoint")
+def _build_openai(config: OpenAIConfig, seed: int | None) -> Target:
     from redline.targets.openai_chat import OpenAIChatTarget
+
+    return OpenAIChatTarget(
+        base_url=config.base_url, model=config.model, api_key_env=config.api_key_env,
+        headers=config.resolved_headers(), temperature=config.temperature,
+        max_tokens=config.max_tokens, seed=seed, timeout_s=config.timeout_s,
+    )
+
+
+@target_kind("http", HttpConfig, "http:URL", lambda rest, spec: {"url": _url_ok(rest, spec)},
+             "a generic JSON-over-HTTP endpoint (request body template, reply path)")
+def _build_http(config: HttpConfig, seed: int | None) -> Target:
+    from redline.targets.http_json import HttpJsonTarget
+
+    return HttpJsonTarget(
+        url=config.url, body=config.body, reply_path=config.reply_path,
+        method=config.method, headers=config.resolved_headers(), timeout_s=config.timeout_s,
+    )
+
+
+@target_kind("python", PythonConfig, "python:MODULE:FUNCTION",
+             lambda rest, spec: {"callable": rest}, "a Python callable, sync or async")
+def _build_python(config: PythonConfig, seed: int | None) -> Target:
     from redline.targets.python_callable import PythonTarget
 
-    if isinstance(config, OpenAIConfig):
-        return OpenAIChatTarget(
-            base_url=config.base_url, model=config.model, api_key_env=config.api_key_env,
-            headers=config.resolved_headers(), temperature=config.temperature,
-            max_tokens=config.max_tokens, seed=seed, timeout_s=config.timeout_s,
-        )
-    if isinstance(config, HttpConfig):
-        return HttpJsonTarget(
-            url=config.url, body=config.body, reply_path=config.reply_path,
-            method=config.method, headers=config.resolved_headers(), timeout_s=config.timeout_s,
-        )
-    if isinstance(config, PythonConfig):
-        return PythonTarget(ref=config.callable)
-    if isinstance(config, LocalConfig):
-        from redline.targets.local_llm import LocalLLMTarget
+    return PythonTarget(ref=config.callable)
 
-        return LocalLLMTarget.create(config, seed=seed)
-    if isinstance(config, DemoConfig):
-        from redline.app.target import GuardedAppTarget
 
-        inner = build_target(config.model, seed) if config.model is not None else None
-        return GuardedAppTarget.create(inner, seed=seed)
-    raise UsageError(f"unsupported target config {config!r}")
+@target_kind("local", LocalConfig, "local[:GGUF-PATH]",
+             lambda rest, spec: {"model_path": rest} if rest else {},
+             "the bundled SmolLM2 model (or a GGUF file), in-process on the CPU")
+def _build_local(config: LocalConfig, seed: int | None) -> Target:
+    from redline.targets.local_llm import LocalLLMTarget
+
+    return LocalLLMTarget.create(config, seed=seed)
+
+
+@target_kind("demo", DemoConfig, "demo[:INNER-SPEC]",
+             lambda rest, spec: {"model": parse_spec(rest)} if rest else {},
+             "the bundled guarded assistant app around a model (default: local)")
+def _build_demo(config: DemoConfig, seed: int | None) -> Target:
+    from redline.app.target import GuardedAppTarget
+
+    inner = build_target(config.model, seed) if config.model is not None else None
+    return GuardedAppTarget.create(inner, seed=seed)
+
+
+DemoConfig.model_rebuild()
