@@ -147,12 +147,15 @@ async def test_timed_levels() -> None:
 
 async def test_a_detector_that_raises_is_an_error_never_a_pass(tmp_path: Path,
                                                                monkeypatch) -> None:
-    from redline import detectors
+    from dataclasses import replace
+
+    from redline import registry
 
     def broken(text: str, ctx: object, **params: object) -> object:
         raise RuntimeError("detector bug")
 
-    monkeypatch.setitem(detectors.DETECTORS, "pii", broken)
+    entry = registry.get("detector", "pii")
+    monkeypatch.setitem(registry._PLUGINS["detector"], "pii", replace(entry, obj=broken))
     result = await run_load(LoadOptions(target="python:redline.targets.toys:echo", levels=[2],
                                         per_worker=3))
     assert result.ramps[0].levels[0].errors == 6
