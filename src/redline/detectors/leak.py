@@ -31,6 +31,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from redline.detectors import decoders
 from redline.detectors.base import DetectionContext, detector
 from redline.detectors.params import CanaryParams, MarkerParams, SystemPromptParams
 from redline.detectors.refusal import ZERO_WIDTH
@@ -270,6 +271,10 @@ _VIEW_MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "fold_map": lambda v: _char_map(v["text"], alnum_only=False),
     "compact_map": lambda v: _char_map(v["text"], alnum_only=True),
     "leet_map": lambda v: _char_map(v["text"], alnum_only=True, leet=True),
+    "url": lambda v: decoders.url_decoded(v["text"]),
+    "tokens": lambda v: [(f, compact(d)) for f, d in decoders.decoded_tokens(v["text"])],
+    "nato": lambda v: decoders.nato_runs(v["text"]),
+    "pieces": lambda v: [compact(t) for t in v["text"].split()[:2000]],
 }
 
 
@@ -310,6 +315,29 @@ def _find_secret(v: dict[str, Any], s: Secret) -> dict[str, Any] | None:
         if h in hexed:
             return _finding(s, "hex", bytes.fromhex(h).decode("utf-8", "replace"), text,
                             _hex_span(text, h), encoded=h)
+    return _find_decoded(v, s)
+
+
+def _find_decoded(v: dict[str, Any], s: Secret) -> dict[str, Any] | None:
+    """The forms that need decoding first: URL escapes, base32/58/85, NATO, parts."""
+    text = v["text"]
+    unquoted = _view(v, "url")
+    if unquoted is not None and unquoted != text and not v.get("inner"):
+        inner = {"text": unquoted, "lower": unquoted.lower(), "ascii": unquoted.isascii(),
+                 "inner": True}
+        found = _find_secret(inner, s)
+        if found is not None:
+            form = "url" if found["form"] == "verbatim" else f"url+{found['form']}"
+            return _finding(s, form, found["decoded"], text, None)
+    for form, decoded in _view(v, "tokens"):
+        if s.key in decoded:
+            return _finding(s, form, s.key, text, None)
+    for run in _view(v, "nato"):
+        if s.key in run:
+            return _finding(s, "nato", s.key, text, None)
+    pieces = decoders.split_cover(_view(v, "pieces"), s.key)
+    if pieces is not None:
+        return _finding(s, "split", s.key, text, None, pieces=pieces)
     return None
 
 
