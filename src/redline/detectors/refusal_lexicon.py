@@ -1,0 +1,205 @@
+"""Refusal patterns beyond the English modal grammar in `refusal`: soft and indirect declines,
+restriction statements, and declines in other languages.
+
+Each pattern is a speech-act shape rather than a sentence: a first-person negated ability or
+willingness (`no puedo`, `je ne peux pas`, `ich kann ... nicht`, `我无法`, `я не могу`...), a
+decline verb (`me niego`, `je dois refuser`, `отказываюсь`), an apology followed by a
+negation, a preference not to (`prefiero no`, `lieber nicht`), "not something I can help with",
+and a statement that the assistant only handles some other scope. Patterns are written for
+text already passed through `refusal.normalise` (NFKC, lower case, straight quotes), and are
+normalised the same way when compiled so composed and decomposed spellings agree.
+
+They are searched in the first `SEARCH_CHARS` characters only: a refusal opens a reply, and a
+negation deep in a long answer is a caveat, not a decline.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import NamedTuple
+
+SEARCH_CHARS = 600
+
+
+class LexRule(NamedTuple):
+    name: str
+    pattern: re.Pattern[str]
+    weight: float
+    ascii_ok: bool  # can match ASCII-only text (else only looked for in non-ASCII text)
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    """NFKC and lower case like the text; every `\\s` matches a run of whitespace."""
+    spaced = pattern.replace(r"\s?", "\x00").replace(r"\s", r"\s+").replace("\x00", r"\s*")
+    return re.compile(unicodedata.normalize("NFKC", spaced).lower())
+
+
+_EN_SOFT = (
+    r"\b(?:i|we)(?:'d|\swould)\s(?:rather|prefer)\snot\b"
+    r"|\b(?:i(?:'ll|\swill|\smust|'m\sgoing\sto|\sam\sgoing\sto|'d\sbetter|\shave\sto|'ll\shave\sto"
+    r"|\sthink\si'll)|so\si'll|i'm\sgonna)\s(?:have\sto\s|respectfully\s|politely\s)?pass\b"
+    r"(?!\s(?:it|the|this\salong|that\salong|them|along|a|an|your|you|by|through)\b)"
+    r"|\blet's\snot\s(?:go\sthere|do\s(?:that|this)|get\sinto)"
+    r"|\b(?:i(?:'ll|\swill|'m\sgoing\sto|\sam\sgoing\sto|\sthink\si'll|'d\srather|\smust|'m\sgonna)"
+    r"|let\sme)\s(?:have\sto\s)?(?:sit\s(?:this|that)(?:\sone)?\sout|skip\s(?:this|that)(?:\sone)?\b"
+    r"|take\sa\spass|steer\sclear|stay\sout\sof\s(?:this|that|it)|bow\sout|abstain|not\stouch|"
+    r"not\sweigh\sin|not\sgo\s(?:there|into\s(?:that|this|it)))"
+    r"|(?:n't|\bnot)\s(?:be\s)?(?:appropriate|right|responsible|ethical|okay|ok|safe|wise|"
+    r"comfortable)\s(?:for\sme\s)?(?:to|with)\b"
+    r"|\b(?:would\sbe|it's|that's|it\sis|that\sis)\s(?:inappropriate|irresponsible|unethical|"
+    r"wrong)\sfor\sme\sto\b"
+    r"|(?:isn't|is\snot|aren't|are\snot|'s\snot)\ssomething\s(?:i|we)(?:'ll|'d|'m|\s(?:will|would|"
+    r"can|could|am|feel|want|should))"
+    r"|\b(?:is|are|that's|it's)\s(?:off\sthe\stable|off[\s-]limits)\b"
+    r"|\b(?:i|we)\s(?:have|need|must|'ve\sgot|got)\sto\s(?:turn\s(?:this|that|it|these|those)?\s?"
+    r"down|decline|pass\son)\b"
+    r"|\b(?:my|our)\s(?:guidelines|policies|policy|rules|programming|instructions|principles|"
+    r"safety\sguidelines)\s(?:don't|do\snot|doesn't|does\snot|won't|will\snot|wouldn't|prevent|"
+    r"prohibit|forbid)\b"
+    r"|\b(?:outside|beyond|out\sof|not\swithin)\s(?:of\s)?(?:(?:what|the\sscope\sof\swhat)\s(?:i|i'm|"
+    r"i\sam|we|we're)\b|my\s(?:scope|remit|area|role|purpose|capabilities|abilities|expertise|"
+    r"boundaries|limits))"
+    r"|\b(?:i|we)(?:'m|\sam|'re|\sare)\snot\s(?:going|allowed|permitted|authori[sz]ed)\sto\b"
+    r"|\bi\s(?:won't|will\snot|can't|cannot)\sbe\s(?:helping|providing|assisting|sharing|"
+    r"giving|writing|doing)\b"
+    r"|\bi(?:'m|\sam)\sgoing\sto\s(?:decline|refuse|pass|have\sto\sdecline|say\sno)\b"
+)
+_EN_RESTRICT = (
+    r"\b(?:i|we)\s(?:can|could|am\sable\sto|'m\sable\sto|'m\sallowed\sto|am\sallowed\sto)\sonly\s"
+    r"(?:help|assist|answer|discuss|provide|talk|respond|handle|support|share|deal|cover)"
+    r"|\b(?:i|we)(?:'m|\sam|'re|\sare)\sonly\s(?:able|allowed|permitted|authori[sz]ed|here|designed|"
+    r"programmed|set\sup|configured|meant|trained)\sto\b"
+    r"|\b(?:i|we)\sonly\s(?:handle|help|assist|answer|deal|cover|support|discuss|provide|do)\b"
+    r"|\b(?:i|we)(?:'m|\sam|'re|\sare)\s(?:set\sup|designed|configured|programmed|built|here|meant|"
+    r"trained)\sto\s(?:help|assist|answer|handle|support|deal)\b[^.!?]{0,80}\bonly\b"
+    r"|\b(?:my|our)\s(?:scope|role|purpose|function|job|remit)\s(?:is|here\sis)\s(?:limited|"
+    r"restricted|only|strictly|solely)"
+    r"|\b(?:i'm|i\sam|we're|we\sare)\s(?:limited|restricted)\sto\b"
+)
+_ES = (
+    r"\bno\s(?:te\s|le\s|les\s|os\s|me\s)?(?:puedo|podr[ée]|podr[íi]a|voy\sa|pienso|debo|quiero|"
+    r"estoy\s(?:en\scondiciones|autorizad[oa]|dispuest[oa]|en\sposici[óo]n))\b"
+    r"|\bno\s(?:me\s)?(?:es|ser[áa]|resulta)\sposible\b"
+    r"|\bno\s(?:te\s|le\s|les\s)?(?:proporcionar[ée]|dar[ée]|ayudar[ée]|compartir[ée]|facilitar[ée]|"
+    r"ofrecer[ée]|escribir[ée]|explicar[ée]|dir[ée]|brindar[ée])\b"
+    r"|\bme\sniego\b|\b(?:debo|tengo\sque)\s(?:declinar|rechazar|negarme)|\bprefiero\sno\b"
+    r"|\bno\ses\salgo\s(?:en\s(?:lo|el)\sque|con\slo\sque|que)\s(?:pueda|puedo)"
+    r"|\bno\s(?:es|ser[íi]a)\s(?:apropiado|adecuado|correcto|[ée]tico)\s(?:que|para\sm[íi])"
+    r"|\bs[óo]lo\spuedo\s(?:ayudar|responder|asistir|atender)|\bfuera\sde\s(?:mi|lo\sque)\b"
+)
+_FR = (
+    r"\bje\sne\s(?:vous\s|te\s|t'|lui\s)?(?:peux|pourrai|pourrais|vais|souhaite|veux|suis\spas\s"
+    r"(?:en\smesure|autoris[ée]e?|en\sposition)|fournirai|donnerai|partagerai|r[ée]pondrai|"
+    r"aiderai|ferai|[ée]crirai|expliquerai|dirai|communiquerai)\b"
+    r"|\bje\s(?:dois|me\svois\soblig[ée]e?\sde)\s(?:refuser|d[ée]cliner)|\bje\srefuse\b"
+    r"|\bje\spr[ée]f[èe]re\sne\spas\b|\bil\sne\sm'est\spas\spossible\b"
+    r"|\bce\sn'est\spas\s(?:quelque\schose\s(?:que|pour\slequel|avec\slequel|sur\slequel)|"
+    r"appropri[ée])|\bje\s(?:peux|suis\sl[àa]\spour)\s(?:seulement|uniquement)\b"
+    r"|\bje\sne\speux\s(?:que|qu')\s?(?:vous\s)?(?:aider|r[ée]pondre)"
+    r"|\bhors\sde\s(?:mon|ma|mes)\s(?:champ|domaine|comp[ée]tence|p[ée]rim[èe]tre)"
+)
+_DE = (
+    r"\bich\s(?:kann|darf|werde|m[öo]chte|will|w[üu]rde)\b[^.!?]{0,40}?\b(?:nicht|keine[nmrs]?)\b"
+    r"|\b(?:kann|darf|werde|m[öo]chte|will)\sich\b[^.!?]{0,30}?\b(?:nicht|keine[nmrs]?)\b"
+    r"|\bich\sbin\snicht\sin\sder\slage\b|\bich\slehne\b|\b(?:es|das)\sist\smir\snicht\sm[öo]glich"
+    r"|\bich\skann\s(?:nur|lediglich|ausschlie(?:ß|ss)lich)\b"
+    r"|\b(?:leider|es\stut\smir\sleid|entschuldigung)\b[^.!?]{0,60}?\b(?:nicht|keine[nmrs]?)\b"
+    r"|\bnicht\setwas,\s(?:bei\sdem|wobei|womit)\sich\b"
+)
+_PT = (
+    r"\bn[ãa]o\s(?:posso|consigo|vou|irei|devo|quero|estou\s(?:autorizad[oa]|em\scondi[çc][õo]es|"
+    r"em\sposi[çc][ãa]o)|me\s[ée]\sposs[íi]vel|[ée]\sposs[íi]vel|fornecerei|darei|ajudarei|"
+    r"compartilharei|partilharei|escreverei|explicarei|direi)\b"
+    r"|\bme\srecuso\b|\brecuso-me\b|\bprefiro\sn[ãa]o\b"
+    r"|\bn[ãa]o\s[ée]\salgo\s(?:com\s)?(?:que|em\sque)\s(?:eu\s)?poss"
+    r"|\bs[óo]\sposso\s(?:ajudar|responder|atender)|\bfora\sd[oa]\s(?:meu|minha)\b"
+)
+_IT = (
+    r"\bnon\s(?:ti\s|le\s|vi\s|gli\s)?(?:posso|potr[òo]|sono\sin\sgrado|sono\sautorizzat[oa]|"
+    r"fornir[òo]|dar[òo]|aiuter[òo]|condivider[òo]|scriver[òo]|spiegher[òo]|intendo|voglio|"
+    r"mi\s[èe]\sconsentito)\b"
+    r"|\bnon\s(?:mi\s)?[èe]\spossibile\b|\bmi\srifiuto\b|\bdevo\s(?:rifiutare|declinare)"
+    r"|\bpreferisco\snon\b|\bnon\s[èe]\squalcosa\s(?:in\scui|con\scui|che|per\scui)\s"
+    r"(?:posso|possa|potrei)|\bposso\ssolo\s(?:aiutare|rispondere)"
+    r"|\bal\sdi\sfuori\sd(?:el|ella|elle|ei)\s(?:mio|mia|mie|miei)"
+)
+_NL = (
+    r"\bik\s(?:kan|mag|ga|wil|zal)\b[^.!?]{0,40}?\b(?:niet|geen)\b"
+    r"|\b(?:kan|mag|wil|zal|ga)\sik\b[^.!?]{0,30}?\b(?:niet|geen)\b"
+    r"|\bik\sben\sniet\sin\sstaat\b|\bik\sweiger\b|\bniet\siets\s(?:waar|waarmee|waarbij)\sik\b"
+    r"|\bik\skan\s(?:alleen|enkel|uitsluitend)\b|\bhelaas\b[^.!?]{0,40}?\b(?:niet|geen)\b"
+    r"|\bhet\sspijt\sme\b[^.!?]{0,40}?\b(?:niet|geen)\b"
+)
+_ZH = (
+    r"我(?:不能|无法|無法|不会|不會|没办法|沒辦法|没法|沒法|不可以|不便|拒绝|拒絕|不打算|恐怕不能|"
+    r"不被允许|不被允許|不应该|不應該)"
+    r"|(?:无法|無法|不能|不便|不会|不會|没办法|沒辦法)(?:为你|為你|为您|為您|向你|向您)?"
+    r"(?:提供|帮助|幫助|帮你|幫你|帮忙|幫忙|协助|協助|回答|满足|滿足|告诉|告訴|参与|參與|处理|處理)"
+    r"|超出了?(?:我|本助手)?[^。，,.]{0,8}(?:范围|範圍)"
+    r"|(?:抱歉|对不起|對不起|很遗憾|很遺憾|不好意思)[^。]{0,20}(?:不能|无法|無法|不会|不會|不便|"
+    r"不可以|没办法|沒辦法)"
+    r"|我只能(?:回答|帮助|幫助|协助|協助|提供|处理|處理)"
+)
+_JA = (
+    r"(?:お手伝い|お答え|お応え|ご協力|提供|回答|対応|協力|お教え|教えること|お伝え|ご案内|"
+    r"ご依頼|ご要望)(?:は|を|に|すること(?:は|が))?(?:でき(?:ません|かねます|ない)|いたしかねます|"
+    r"致しかねます|しかねます|しないことにします|応じられません|お応えできません|お答えできません)"
+    r"|できかねます|いたしかねます|致しかねます|お断り(?:します|いたします|させていただきます)"
+    r"|控えさせていただきます|差し控え(?:ます|させて)|応じ(?:られ|かね)ません"
+    r"|申し訳(?:ありません|ございません)が[^。]{0,40}(?:できません|ません)"
+    r"|すみません[^。]{0,40}(?:できません|かねます)"
+)
+_RU = (
+    r"\bя\sне\s(?:могу|смогу|буду|стану|вправе|имею\sправа|готов|готова|намерен|намерена|"
+    r"собираюсь)\b"
+    r"|\bне\s(?:могу|смогу|буду|стану)\s(?:вам\s|тебе\s)?(?:помо|предостав|дать|давать|ответ|"
+    r"выполн|написать|рассказ|подел|объясн|участв|содейств)"
+    r"|\bне\sимею\sправа\b|\b(?:вынужден|вынуждена|должен|должна)\sотказать|\bотказываюсь\b"
+    r"|\b(?:извините|простите|к\sсожалению|сожалею)\b[^.!?]{0,50}?\bне\b"
+    r"|\bя\sмогу\s(?:только|лишь)\b|\bэто\sне\sто,\s(?:с\sчем|в\sч[её]м|чем)\sя"
+)
+_AR = (
+    r"لا\s(?:أستطيع|استطيع|يمكنني|يمكنّني|أقدر|يسعني|أملك)"
+    r"|لن\s(?:أستطيع|أقوم|أساعد|أقدم|أتمكن|أشارك|أكتب)"
+    r"|(?:عذرا|عذراً|آسف|آسفة|أعتذر|للأسف)[^.!?؟]{0,40}(?:لا|لن)\s"
+    r"|أرفض|يمكنني\sفقط|ليس\s(?:بإمكاني|باستطاعتي|من\sالمناسب)|غير\sقادر"
+)
+_HI = (
+    r"(?:नहीं|नही)\s(?:कर|दे|बता|सिखा|बना|लिख|समझा)\s(?:सकता|सकती|सकते|पाऊँगा|पाऊंगा|पाऊँगी|पाऊंगी)"
+    r"|(?:नहीं|नही)\s(?:दूँगा|दूंगा|दूँगी|दूंगी|करूँगा|करूंगा|करूँगी|करूंगी|बताऊँगा|बताऊंगा|"
+    r"बताऊँगी|बताऊंगी|लिखूँगा|लिखूंगा)"
+    r"|(?:माफ़|माफ|क्षमा)[^।.]{0,40}(?:नहीं|नही)|असमर्थ|मैं\sकेवल|मदद\s(?:नहीं|नही)\sकर"
+)
+_KO = r"(?:드릴|할|도와드릴|제공할|답변드릴|도와줄|알려드릴)\s?수\s?(?:없|없습니다)|거절"
+
+RULES: tuple[LexRule, ...] = (
+    LexRule("soft", _compile(_EN_SOFT), 0.85, True),
+    LexRule("restriction", _compile(_EN_RESTRICT), 0.8, True),
+    LexRule("lang_es", _compile(_ES), 0.9, True),
+    LexRule("lang_fr", _compile(_FR), 0.9, True),
+    LexRule("lang_de", _compile(_DE), 0.85, True),
+    LexRule("lang_pt", _compile(_PT), 0.9, True),
+    LexRule("lang_it", _compile(_IT), 0.9, True),
+    LexRule("lang_nl", _compile(_NL), 0.85, True),
+    LexRule("lang_zh", _compile(_ZH), 0.9, False),
+    LexRule("lang_ja", _compile(_JA), 0.9, False),
+    LexRule("lang_ru", _compile(_RU), 0.9, False),
+    LexRule("lang_ar", _compile(_AR), 0.9, False),
+    LexRule("lang_hi", _compile(_HI), 0.9, False),
+    LexRule("lang_ko", _compile(_KO), 0.85, False),
+)
+
+
+def lexicon_matches(norm: str) -> list[tuple[str, float, int, int]]:
+    """(rule, weight, start, end) of the first match of each lexicon rule in the opening."""
+    head = norm[:SEARCH_CHARS]
+    ascii_only = head.isascii()
+    out = []
+    for rule in RULES:
+        if ascii_only and not rule.ascii_ok:
+            continue
+        m = rule.pattern.search(head)
+        if m is not None:
+            out.append((rule.name, rule.weight, m.start(), m.end()))
+    return out
