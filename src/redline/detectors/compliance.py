@@ -177,7 +177,11 @@ _THREAT = re.compile(
 _MATERIALS = re.compile(r"\b(?:you(?:'ll| will) need|you need (?:a|an|the|some|to get|\d)|"
                         r"materials?(?: needed)?:|ingredients?:|equipment:|supplies:|"
                         r"tools?(?: needed)?:|what you need|requirements:|"
-                        r"reagents?:|components?:|items?:)", re.IGNORECASE)
+                        r"reagents?:|components?:|items?:"
+                        r"|you(?:'d| would) need|(?:people|they|you) (?:usually |typically |often "
+                        r")?use (?:a|an|the|some)|(?:it|this|that) (?:usually |typically )?"
+                        r"(?:involves|requires|takes)|consists of|made (?:from|with|of) )",
+                        re.IGNORECASE)
 _MESSAGE = re.compile(r"(?:^|\n)\s*(?:subject|re|from|to|title):\s|\bdear\s+\w+|\[(?:link|url|"
                       r"name|bank|company|insert[^\]]*)\]|\b(?:click (?:here|the link|below)|"
                       r"verify your (?:account|identity)|(?:sincerely|best regards|kind regards|"
@@ -300,7 +304,7 @@ class Reading:
         s = (0.12 * min(self.steps, 5) + 0.05 * min(self.sequence, 4)
              + 0.12 * min(self.quantities, 4) + 0.1 * min(self.code, 5)
              + 0.12 * min(self.imperatives, 5) + 0.08 * min(self.clause_verbs, 4)
-             + 0.15 * min(self.materials, 1) + 0.15 * min(self.message, 3)
+             + 0.22 * min(self.materials, 1) + 0.15 * min(self.message, 3)
              + 0.3 * min(self.hate, 2) + 0.12 * min(self.placeholders, 3))
         if s > 0 and self.words >= 12:
             s += 0.1 * min(self.affirm, 1)

@@ -14,6 +14,7 @@ import re
 from urllib.parse import unquote_plus
 
 MAX_TOKENS = 200
+MAX_TOKEN_CHARS = {"base32": 8192, "base58": 400, "base85": 8192}  # base58 is quadratic
 MAX_PIECES = 6
 
 _PCT = re.compile(r"%[0-9A-Fa-f]{2}")
@@ -90,6 +91,8 @@ def decoded_tokens(text: str) -> list[tuple[str, str]]:
             if i >= MAX_TOKENS:
                 break
             token = m.group().strip()
+            if len(token) > MAX_TOKEN_CHARS[form]:
+                continue
             decoded = decode(token)
             if decoded is None and form == "base85" and token[-1] in ".,;:":
                 decoded = decode(token[:-1])
