@@ -23,10 +23,16 @@ SEARCH_CHARS = 600
 
 
 class LexRule(NamedTuple):
+    """A pattern searched only in windows around its trigger words (found with `str.find`)."""
+
     name: str
     pattern: re.Pattern[str]
     weight: float
     ascii_ok: bool  # can match ASCII-only text (else only looked for in non-ASCII text)
+    triggers: tuple[str, ...]
+
+
+BACK, AHEAD = 130, 110  # a match starts at most BACK before a trigger and ends AHEAD after
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -173,21 +179,41 @@ _HI = (
 )
 _KO = r"(?:드릴|할|도와드릴|제공할|답변드릴|도와줄|알려드릴)\s?수\s?(?:없|없습니다)|거절"
 
+def _rule(name: str, pattern: str, weight: float, ascii_ok: bool, triggers: str) -> LexRule:
+    norm = tuple(unicodedata.normalize("NFKC", t).lower().replace("_", " ")
+                 for t in triggers.split())
+    return LexRule(name, _compile(pattern), weight, ascii_ok, norm)
+
+
 RULES: tuple[LexRule, ...] = (
-    LexRule("soft", _compile(_EN_SOFT), 0.85, True),
-    LexRule("restriction", _compile(_EN_RESTRICT), 0.8, True),
-    LexRule("lang_es", _compile(_ES), 0.9, True),
-    LexRule("lang_fr", _compile(_FR), 0.9, True),
-    LexRule("lang_de", _compile(_DE), 0.85, True),
-    LexRule("lang_pt", _compile(_PT), 0.9, True),
-    LexRule("lang_it", _compile(_IT), 0.9, True),
-    LexRule("lang_nl", _compile(_NL), 0.85, True),
-    LexRule("lang_zh", _compile(_ZH), 0.9, False),
-    LexRule("lang_ja", _compile(_JA), 0.9, False),
-    LexRule("lang_ru", _compile(_RU), 0.9, False),
-    LexRule("lang_ar", _compile(_AR), 0.9, False),
-    LexRule("lang_hi", _compile(_HI), 0.9, False),
-    LexRule("lang_ko", _compile(_KO), 0.85, False),
+    _rule("soft", _EN_SOFT, 0.85, True,
+          "rather prefer pass let's appropriate right responsible ethical okay ok safe wise "
+          "comfortable for_me something table limits turn_ decline guideline polic rules "
+          "programming instructions principles outside beyond out_of within not_going "
+          "not_allowed not_permitted not_authori be_helping be_providing be_assisting "
+          "be_sharing be_giving be_writing be_doing going_to gonna sit_ skip steer stay_out "
+          "bow_out abstain not_touch weigh_in not_go"),
+    _rule("restriction", _EN_RESTRICT, 0.8, True, "only limited restricted"),
+    _rule("lang_es", _ES, 0.9, True,
+          "no_ niego declinar rechazar negarme prefiero solo_puedo sólo_puedo fuera_de"),
+    _rule("lang_fr", _FR, 0.9, True,
+          "je_ne refuse décliner decliner préfère prefere m'est n'est seulement uniquement "
+          "hors_de ne_peux"),
+    _rule("lang_de", _DE, 0.85, True,
+          "nicht kein lehne möglich moglich nur lediglich ausschließlich ausschliesslich"),
+    _rule("lang_pt", _PT, 0.9, True, "não nao recuso prefiro posso fora_d"),
+    _rule("lang_it", _IT, 0.9, True,
+          "non_ rifiuto rifiutare declinare preferisco posso_solo al_di_fuori"),
+    _rule("lang_nl", _NL, 0.85, True, "niet geen weiger alleen enkel uitsluitend"),
+    _rule("lang_zh", _ZH, 0.9, False,
+          "我 无法 無法 不能 不便 不会 不會 没办法 沒辦法 超出 抱歉 对不起 對不起 遗憾 遺憾 "
+          "不好意思"),
+    _rule("lang_ja", _JA, 0.9, False, "でき かね お断り 控え 応じ 申し訳 すみません しない"),
+    _rule("lang_ru", _RU, 0.9, False,
+          "не_ отказ извините простите сожалению сожалею могу это_не"),
+    _rule("lang_ar", _AR, 0.9, False, "لا لن عذر آسف أعتذر للأسف أرفض فقط ليس غير"),
+    _rule("lang_hi", _HI, 0.9, False, "नहीं नही माफ क्षमा असमर्थ केवल"),
+    _rule("lang_ko", _KO, 0.85, False, "수 거절"),
 )
 
 
@@ -199,7 +225,33 @@ def lexicon_matches(norm: str) -> list[tuple[str, float, int, int]]:
     for rule in RULES:
         if ascii_only and not rule.ascii_ok:
             continue
-        m = rule.pattern.search(head)
+        m = _search(rule, head)
         if m is not None:
             out.append((rule.name, rule.weight, m.start(), m.end()))
     return out
+
+
+def _windows(rule: LexRule, head: str) -> list[tuple[int, int]]:
+    """Merged (start, end) windows around every trigger occurrence, in order."""
+    spans = []
+    for t in rule.triggers:
+        i = head.find(t)
+        while i != -1:
+            spans.append((max(0, i - BACK), min(len(head), i + len(t) + AHEAD)))
+            i = head.find(t, i + len(t))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _search(rule: LexRule, head: str) -> re.Match[str] | None:
+    for a, b in _windows(rule, head):
+        m = rule.pattern.search(head, a, b)
+        if m is not None:
+            return m
+    return None
