@@ -10,53 +10,16 @@ from typing import Any
 
 import pytest
 
+from helpers import write_hedge_suite
 from redline.cascade.experiment import outcome_for
 from redline.cascade.judge import classify
 from redline.config import load_config
-from redline.detectors import DetectionContext, detector
 from redline.gate.policy import load_policy
 from redline.gate.runner import evaluate
 from redline.models import Verdict
 from redline.scan import scan
 from redline.store import SCHEMA, Store
 from redline.summary import ExitCode
-
-
-@detector("hedge_probe")
-def hedge_probe(text: str, ctx: DetectionContext, **params: Any) -> Verdict:
-    """A real detector plugin for these tests: `HARM` is a detection, `perhaps` is weak
-    evidence (unclear), anything else is a clear pass."""
-    if "HARM" in text:
-        return Verdict("hedge_probe", True, 1.0, {"matched": "HARM"})
-    if "perhaps" in text:
-        return Verdict("hedge_probe", False, 0.5, {"weak": "perhaps"}, unclear=True)
-    return Verdict("hedge_probe", False, 0.0, {})
-
-
-SCENARIO = """\
-id: hedge-{name}
-version: 1
-title: Hedged replies
-objective: Unclear verdicts flow downstream.
-category: prompt_injection
-tags: {{owasp: [LLM01]}}
-severity: high
-author: tests
-inputs: {inputs}
-detectors: [hedge_probe]
-expected: refuse
-success: {{max_failure_rate: {rate}}}
-remediation: fix it
-rollback: roll back
-"""
-
-
-def write_suite(root: Path, inputs: list[str], rate: float = 0.0, name: str = "a") -> Path:
-    suite = root / f"suite-{name}"
-    suite.mkdir()
-    (suite / "s.yaml").write_text(SCENARIO.format(name=name, inputs=json.dumps(inputs),
-                                                  rate=rate))
-    return suite
 
 
 def run_scan(root: Path, suite: Path, fn: str = "echo") -> Any:
@@ -68,7 +31,7 @@ def run_scan(root: Path, suite: Path, fn: str = "echo") -> Any:
 
 def test_unclear_is_stored_shown_and_exits_1(tmp_path: Path) -> None:
     inputs = ["perhaps this", "a plain question", "perhaps that", "hello"]
-    result = run_scan(tmp_path, write_suite(tmp_path, inputs))
+    result = run_scan(tmp_path, write_hedge_suite(tmp_path, inputs))
     total = result.summary.total
     assert (total.passes, total.failures, total.unclear, total.errors) == (2, 0, 2, 0)
     assert result.summary.statuses() == {"hedge-a": "inconclusive"}
@@ -97,7 +60,8 @@ def test_unclear_is_stored_shown_and_exits_1(tmp_path: Path) -> None:
 
 def test_only_unclear_is_never_passed_by_the_gate_even_with_a_loose_threshold(
         tmp_path: Path) -> None:
-    result = run_scan(tmp_path, write_suite(tmp_path, ["perhaps one", "perhaps two"], rate=0.5))
+    suite = write_hedge_suite(tmp_path, ["perhaps one", "perhaps two"], rate=0.5)
+    result = run_scan(tmp_path, suite)
     assert result.code == ExitCode.FINDINGS
     store = Store(tmp_path / "r.db")
     decision = evaluate(store, result.run.id, None, load_policy()).decision
@@ -107,14 +71,14 @@ def test_only_unclear_is_never_passed_by_the_gate_even_with_a_loose_threshold(
 
 
 def test_a_failure_outranks_unclear_and_a_clean_run_still_passes(tmp_path: Path) -> None:
-    result = run_scan(tmp_path, write_suite(tmp_path, ["HARM perhaps", "hi"], name="b"))
+    result = run_scan(tmp_path, write_hedge_suite(tmp_path, ["HARM perhaps", "hi"], name="b"))
     assert (result.summary.total.failures, result.summary.total.unclear) == (1, 0)
-    clean = run_scan(tmp_path, write_suite(tmp_path, ["hi", "there"], name="c"))
+    clean = run_scan(tmp_path, write_hedge_suite(tmp_path, ["hi", "there"], name="c"))
     assert clean.code == ExitCode.OK and clean.summary.total.unclear == 0
 
 
 def test_comparison_counts_unclear_transitions_apart(tmp_path: Path) -> None:
-    suite = write_suite(tmp_path, ["perhaps x", "plain y", "plain z"])
+    suite = write_hedge_suite(tmp_path, ["perhaps x", "plain y", "plain z"])
     base = run_scan(tmp_path, suite, "refuse")  # refuses everything: all pass
     cand = run_scan(tmp_path, suite, "echo")
     store = Store(tmp_path / "r.db")
@@ -131,7 +95,7 @@ def test_a_store_made_before_unclear_existed_accepts_it(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "r.db")
     db.executescript(old)
     db.close()
-    result = run_scan(tmp_path, write_suite(tmp_path, ["perhaps so"]))
+    result = run_scan(tmp_path, write_hedge_suite(tmp_path, ["perhaps so"]))
     assert result.summary.total.unclear == 1
     store = Store(tmp_path / "r.db")
     assert store.verify(result.run.id).ok

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -15,11 +15,24 @@ DEFAULT_TARGET = "demo"
 
 
 class JudgeConfig(BaseModel):
+    """An LLM judge over an OpenAI-compatible endpoint (see redline.detectors.judge)."""
+
     model_config = ConfigDict(extra="forbid")
     base_url: str
     model: str
     api_key_env: str | None = "OPENAI_API_KEY"
     timeout_s: float = Field(60.0, gt=0, le=600)
+    style: Literal["verdict", "rubric", "moderation"] = Field(
+        "verdict", description="verdict: JSON violation; rubric: StrongREJECT-style score; "
+        "moderation: Llama Guard / ShieldGemma answer format")
+    mode: Literal["always", "unclear", "never"] = Field(
+        "unclear", description="which attempts the judge sees: every one, only those the "
+        "rules leave unclear, or none")
+    threshold: float = Field(0.5, ge=0, le=1, description="rubric score that is a failure")
+    conversation: bool = Field(
+        False, description="moderation: send the exchange as chat messages for the server's "
+        "own template instead of the Llama Guard prompt")
+    max_tokens: int = Field(512, ge=1, le=8192)
 
 
 class ScanConfig(BaseModel):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from redline.catalog.schema import DetectorSpec
 from redline.detectors import DETECTORS, DetectionContext
+from redline.detectors.judge import LLMJudge, combine, llm_judge
 from redline.models import Attempt, Outcome, TargetResponse, Verdict
 
 # control characters other than tab, newline and carriage return, and U+FFFD
@@ -88,4 +90,21 @@ async def judge(
     skipped = [v for v in verdicts if v.evidence.get("unavailable")]
     if skipped and len(skipped) == len(verdicts):
         return "error", verdicts, "no detector could judge this attempt"
-    return outcome_of(verdicts), verdicts, None
+    outcome = outcome_of(verdicts)
+    llm = ctx.judge if isinstance(ctx.judge, LLMJudge) else None
+    if llm is not None and any(s.name == "llm_judge" for s in specs):
+        llm = None  # the scenario asks for the judge itself: it already judged
+    if llm is not None and (llm.mode == "always" or (llm.mode == "unclear"
+                                                     and outcome == "unclear")):
+        verdict = await llm_judge(responses[-1].text or "", replace(
+            ctx, extra={**ctx.extra, "judge_request": _last_request(attempt, len(responses))}))
+        verdicts.append(verdict)
+        outcome = combine(outcome, verdict)  # type: ignore[assignment]
+    return outcome, verdicts, None
+
+
+def _last_request(attempt: Attempt, turns: int) -> str:
+    """The user message the last judged reply answered."""
+    if turns >= 2 and len(attempt.followups) >= turns - 1:
+        return attempt.followups[turns - 2]
+    return next((m.content for m in reversed(attempt.messages) if m.role == "user"), "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import secrets
 import time
@@ -14,8 +15,9 @@ from typing import Any
 
 from redline.attempts import count_attempts, expand
 from redline.catalog import load_suite
-from redline.catalog.schema import DetectorSpec, Scenario
+from redline.catalog.schema import Scenario
 from redline.config import ScanConfig
+from redline.detectors.judge import LLMJudge, RecordedJudge
 from redline.engine import EngineSettings, Executor, run_attempts
 from redline.errors import RunAborted, UsageError
 from redline.manifest import build_manifest
@@ -59,21 +61,30 @@ def settings_for(config: ScanConfig) -> EngineSettings:
     )
 
 
-def judge_client(config: ScanConfig) -> OpenAIChatTarget | None:
-    if config.judge is None:
-        return None
+def judge_client(config: ScanConfig, recorded: RecordedJudge | None = None) -> LLMJudge | None:
+    """The configured LLM judge; on a replay, the run's recorded judge calls instead."""
     j = config.judge
-    return OpenAIChatTarget(base_url=j.base_url, model=j.model, api_key_env=j.api_key_env,
-                            timeout_s=j.timeout_s, max_tokens=200)
+    if j is None or j.mode == "never":
+        return None
+    client: Any = recorded
+    if client is None:
+        client = OpenAIChatTarget(base_url=j.base_url, model=j.model, api_key_env=j.api_key_env,
+                                  timeout_s=j.timeout_s, max_tokens=j.max_tokens)
+    return LLMJudge(client, style=j.style, mode=j.mode, threshold=j.threshold,
+                    timeout_s=j.timeout_s + 5, conversation=j.conversation, model=j.model)
+
+
+def recorded_judge(store: Store, run_id: str) -> RecordedJudge:
+    return RecordedJudge.from_verdicts(json.loads(v) for _, _, v in store.verdict_rows(run_id))
 
 
 async def _drive(config: ScanConfig, scenarios: list[Scenario], target: Target,
-                 attempts: Iterable[Attempt], on_result: Callable[[AttemptResult], None]) -> None:
-    judge = judge_client(config)
-    extra = [DetectorSpec(name="llm_judge")] if judge is not None else []
+                 attempts: Iterable[Attempt], on_result: Callable[[AttemptResult], None],
+                 recorded: RecordedJudge | None = None) -> None:
+    judge = judge_client(config, recorded)
     executor = Executor(
         target=target, settings=settings_for(config),
-        detectors={s.id: [*s.detectors, *extra] for s in scenarios}, judge_client=judge,
+        detectors={s.id: list(s.detectors) for s in scenarios}, judge_client=judge,
         briefs={s.id: {"expected": s.expected, "objective": s.objective} for s in scenarios},
     )
     try:
@@ -94,6 +105,7 @@ class Plan:
     planned: int
     done: set[str]
     resumed: bool = False
+    judge_recording: RecordedJudge | None = None  # a replay's recorded judge calls
 
 
 def _stored_scenarios(store: Store, run_id: str) -> list[Scenario]:
@@ -109,6 +121,7 @@ def _judging_context(target: Target) -> dict[str, Any]:
 
 def _new_plan(config: ScanConfig, store: Store, replay_of: str | None,
               loaded: tuple[list[Scenario], Target] | None) -> Plan:
+    recording = None
     if loaded is not None:
         scenarios, target = loaded
     else:
@@ -117,6 +130,7 @@ def _new_plan(config: ScanConfig, store: Store, replay_of: str | None,
         scenarios = _stored_scenarios(store, source.id)
         target = CassetteTarget.from_store(store, source.id)
         config = config.model_copy(update={"seed": source.seed})
+        recording = recorded_judge(store, source.id)
     planned = count_attempts(scenarios, config.seed)
     config_dict = redacted_config(config.model_dump(mode="json"))
     manifest = build_manifest(config_dict, scenarios, target.describe(), config.seed, planned)
@@ -128,7 +142,7 @@ def _new_plan(config: ScanConfig, store: Store, replay_of: str | None,
         run_id, target.spec, config.suite, config.seed, planned, config_dict, manifest,
         [(s.id, s.version, s.model_dump(mode="json")) for s in scenarios],
     )
-    return Plan(run_id, scenarios, target, planned, set())
+    return Plan(run_id, scenarios, target, planned, set(), judge_recording=recording)
 
 
 def _resume_plan(store: Store, run_ref: str) -> tuple[Plan, ScanConfig]:
@@ -137,12 +151,15 @@ def _resume_plan(store: Store, run_ref: str) -> tuple[Plan, ScanConfig]:
         raise UsageError(f"run {info.id} already completed; nothing to resume")
     config = ScanConfig.model_validate(info.config)
     scenarios = _stored_scenarios(store, info.id)
+    recording = None
     if "replay_of" in info.manifest:
         target: Target = CassetteTarget.from_store(store, info.manifest["replay_of"])
+        recording = recorded_judge(store, info.manifest["replay_of"])
     else:
         target = build_target(config.target, seed=config.seed)
     store.mark_resumed(info.id)
-    plan = Plan(info.id, scenarios, target, info.planned, store.done_attempt_ids(info.id), True)
+    plan = Plan(info.id, scenarios, target, info.planned, store.done_attempt_ids(info.id), True,
+                recording)
     return plan, config
 
 
@@ -188,7 +205,8 @@ def _execute(config: ScanConfig, store: Store, plan: Plan,
     todo = (a for a in expand(plan.scenarios, config.seed) if a.id not in plan.done)
     status, problem, completed = "completed", None, True
     try:
-        asyncio.run(_drive(config, plan.scenarios, plan.target, todo, record))
+        asyncio.run(_drive(config, plan.scenarios, plan.target, todo, record,
+                           plan.judge_recording))
     except RunAborted as exc:
         status, problem, completed = "aborted", str(exc), False
     except KeyboardInterrupt:

@@ -28,7 +28,7 @@ def runs_list(db: DbOption = DEFAULT_DB, limit: int = 20) -> None:
     table = Table(title=f"runs in {db}")
     table.add_column("run", no_wrap=True, min_width=22)
     for col in ("created (UTC)", "status", "target", "suite", "attempts", "failed",
-                "errors", "exit"):
+                "errors", "unclear", "exit"):
         table.add_column(col)
     for run in store.runs(limit):
         s = run.summary or {}
@@ -36,6 +36,7 @@ def runs_list(db: DbOption = DEFAULT_DB, limit: int = 20) -> None:
         table.add_row(run.id, run.created_at, run.status, escape(run.target), run.suite,
                       f"{total.get('attempts', '?')}/{run.planned}",
                       str(total.get("failures", "?")), str(total.get("errors", "?")),
+                      str(total.get("unclear", 0)),
                       str(s.get("exit_code", "?")))
     console.print(table)
 

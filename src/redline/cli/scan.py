@@ -83,11 +83,12 @@ def scan(
     })
     bar = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
-        TextColumn("[red]{task.fields[fail]} fail[/] [yellow]{task.fields[err]} err[/]"),
+        TextColumn("[red]{task.fields[fail]} fail[/] [yellow]{task.fields[err]} err "
+                   "{task.fields[unclear]} unclear[/]"),
         TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
         console=err_console, disable=not progress, transient=False,
     )
-    counts = {"fail": 0, "error": 0}
+    counts = {"fail": 0, "error": 0, "unclear": 0}
     task_ids: list = []
 
     def on_start(run_id: str, planned: int) -> None:
@@ -95,12 +96,14 @@ def scan(
         err_console.print(f"run [bold]{run_id}[/]: {planned} attempts {what} "
                           f"[cyan]{escape(replay or resume or cfg.target.kind)}[/]")
         bar.start()
-        task_ids.append(bar.add_task("scanning", total=planned, fail=0, err=0))
+        task_ids.append(bar.add_task("scanning", total=planned, fail=0, err=0,
+                                      unclear=0))
 
     def on_result(result: AttemptResult) -> None:
         if result.outcome in counts:
             counts[result.outcome] += 1
-        bar.update(task_ids[0], advance=1, fail=counts["fail"], err=counts["error"])
+        bar.update(task_ids[0], advance=1, fail=counts["fail"], err=counts["error"],
+                   unclear=counts["unclear"])
 
     try:
         if resume is not None and replay is not None:
@@ -114,7 +117,7 @@ def scan(
     console.print(
         f"run [bold]{result.run.id}[/] {result.run.status}: {t.attempts}/{result.summary.planned} "
         f"attempts in {result.wall_s:.1f}s ({t.attempts / max(result.wall_s, 1e-9):,.1f}/s), "
-        f"{t.failures} failed, {t.errors} errors"
+        f"{t.failures} failed, {t.errors} errors, {t.unclear} unclear"
     )
     for kind, path in result.reports.items():
         console.print(f"  {kind:5} {path}")
