@@ -43,7 +43,8 @@ def replay_run(db: Path, run: str, out: Path) -> ReplayComparison:
     store = Store(db)
     try:
         replayed = {a: o for a, o, _ in store.verdict_rows(result.run.id)}
-        digests = [report_digest(stored_summary(store, info), store, info.id)
+        # the detectors' verdicts on both sides: people's labels are not the detectors'
+        digests = [report_digest(stored_summary(store, info, reviewed=False), store, info.id)
                    for info in (source, result.run)]
     finally:
         store.close()

@@ -256,7 +256,8 @@ def scenario_info_from_store(store: Store, run_id: str) -> dict[str, ScenarioInf
     return scenario_info([Scenario.model_validate(d) for d in defs])
 
 
-def stored_summary(store: Store, info: RunInfo) -> Summary:
-    """A stored run's summary, recomputed from its results and its own scenario criteria."""
-    return summarise(store.outcome_rows(info.id), scenario_info_from_store(store, info.id),
-                     info.planned)
+def stored_summary(store: Store, info: RunInfo, reviewed: bool = True) -> Summary:
+    """A stored run's summary, recomputed from its results and its own scenario criteria
+    (with `reviewed`, people's labels override the detectors)."""
+    return summarise(store.outcome_rows(info.id, reviewed),
+                     scenario_info_from_store(store, info.id), info.planned)

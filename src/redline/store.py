@@ -74,6 +74,7 @@ CREATE TABLE IF NOT EXISTS chain (
     payload TEXT,
     PRIMARY KEY (run_id, seq)
 );
+CREATE INDEX IF NOT EXISTS chain_by_kind ON chain (run_id, kind);
 CREATE TABLE IF NOT EXISTS signatures (
     run_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -418,12 +419,43 @@ class Store:
                 rec[key] = json.loads(rec[key])
             yield rec
 
-    def outcome_rows(self, run_id: str) -> Iterator[tuple[str, str, str, str, float, int | None]]:
-        """Just what a summary needs: scenario, category, severity, outcome, latency, tokens."""
-        yield from self.db.execute(
-            "SELECT scenario_id, category, severity, outcome, latency_ms, tokens FROM results"
-            " WHERE run_id = ? ORDER BY seq", (run_id,),
+    def results_for(self, run_id: str, attempt_ids: list[str]) -> Iterator[dict[str, Any]]:
+        """The results of these attempts, in plan order; JSON columns decoded."""
+        for i in range(0, len(attempt_ids), 500):
+            chunk = attempt_ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            cur = self.db.execute(f"SELECT {RESULT_COLUMNS} FROM results WHERE run_id = ? AND"
+                                  f" attempt_id IN ({marks}) ORDER BY seq", (run_id, *chunk))
+            for row in cur:
+                rec = dict(zip(RESULT_NAMES, row, strict=True))
+                for key in ("chain", "attempt", "transcript", "responses", "verdicts"):
+                    rec[key] = json.loads(rec[key])
+                yield rec
+
+    def outcome_rows(self, run_id: str, reviewed: bool = True
+                     ) -> Iterator[tuple[str, str, str, str, float, int | None]]:
+        """Just what a summary needs: scenario, category, severity, outcome, latency, tokens.
+
+        With `reviewed`, a person's label (see labels()) replaces the detectors' outcome."""
+        labels = self.labels(run_id) if reviewed else {}
+        cur = self.db.execute(
+            "SELECT scenario_id, category, severity, outcome, latency_ms, tokens, attempt_id"
+            " FROM results WHERE run_id = ? ORDER BY seq", (run_id,),
         )
+        for sid, category, severity, outcome, latency, tokens, attempt_id in cur:
+            if labels and attempt_id in labels:
+                outcome = labels[attempt_id]["label"]
+            yield sid, category, severity, outcome, latency, tokens
+
+    def labels(self, run_id: str) -> dict[str, dict[str, Any]]:
+        """attempt id -> the latest reviewed label (chained `label` events, redline.review)."""
+        cur = self.db.execute("SELECT payload FROM chain WHERE run_id = ? AND kind = 'label'"
+                              " ORDER BY seq", (run_id,))
+        out: dict[str, dict[str, Any]] = {}
+        for (payload,) in cur:
+            record = json.loads(payload)
+            out[record["attempt_id"]] = record
+        return out
 
     def verdict_rows(self, run_id: str) -> Iterator[tuple[str, str, str]]:
         """(attempt id, outcome, verdicts as stored JSON) in plan order."""

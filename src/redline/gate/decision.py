@@ -78,6 +78,7 @@ class Decision:
     benign: dict[str, Any]
     rollback_to: str | None = None
     hold_flags: list[str] = field(default_factory=list)
+    reviews: list[dict[str, Any]] = field(default_factory=list)  # labels that override
     created_at: str = field(default_factory=utc_now)
 
     @property
@@ -115,6 +116,7 @@ class Decision:
             "categories": self.categories, "benign": self.benign,
             "scenarios": [s.to_dict() for s in self.scenarios],
             "comparison": self.comparison,
+            "reviews": self.reviews,
         }
 
 
@@ -388,4 +390,6 @@ def decide(policy: Policy, cand: RunEvidence, comparison: Comparison | None = No
         benign=_benign(policy, cand, comparison, conf),
         rollback_to=rollback_to,
         hold_flags=sorted({h for h in holds if h}),
+        reviews=[{k: rec.get(k) for k in ("attempt_id", "label", "was", "reviewer", "at",
+                                          "reason")} for rec in cand.reviews.values()],
     )

@@ -91,6 +91,7 @@ class RunEvidence:
     scenarios: dict[str, ScenarioMeta]
     counts: dict[str, Counts]  # only scenarios with at least one stored result
     failing_examples: dict[str, list[str]] = field(default_factory=dict)
+    reviews: dict[str, dict[str, Any]] = field(default_factory=dict)  # attempt id -> label
 
     @property
     def total(self) -> Counts:
@@ -114,19 +115,47 @@ def outcome_counts(store: Store, run_id: str) -> dict[str, tuple[str, str, Count
         " WHERE run_id = ? GROUP BY scenario_id, category, severity, outcome", (run_id,))
     for sid, category, severity, outcome, n in cur:
         out.setdefault(sid, (category, severity, Counts()))[2].add(outcome, n)
+    for sid, stored, label in _relabelled(store, run_id):
+        out[sid][2].add(stored, -1)
+        out[sid][2].add(label, 1)
     return out
+
+
+def _relabelled(store: Store, run_id: str) -> list[tuple[str, str, str]]:
+    """(scenario id, stored outcome, reviewed label) for each attempt a person relabelled:
+    a reviewed label overrides the detectors in the gate. Labels are few: read per attempt."""
+    out = []
+    for attempt_id, record in store.labels(run_id).items():
+        row = store.db.execute("SELECT scenario_id, outcome FROM results WHERE run_id = ? AND"
+                               " attempt_id = ?", (run_id, attempt_id)).fetchone()
+        if row is not None and row[1] != record["label"]:
+            out.append((row[0], row[1], record["label"]))
+    return out
+
+
+def reviewed_outcomes(store: Store, run_id: str) -> dict[str, str]:
+    """attempt id -> reviewed label (pass or fail) of every reviewed attempt."""
+    return {aid: rec["label"] for aid, rec in store.labels(run_id).items()}
 
 
 def examples(store: Store, run_id: str, outcome: str = "fail",
              limit: int = EXAMPLES) -> dict[str, list[str]]:
     """The first few attempt ids per scenario with the given outcome, in plan order."""
     out: dict[str, list[str]] = defaultdict(list)
+    labels = reviewed_outcomes(store, run_id)
     cur = store.db.execute(
         "SELECT scenario_id, attempt_id FROM results WHERE run_id = ? AND outcome = ?"
         " ORDER BY seq", (run_id, outcome))
     for sid, aid in cur:
-        if len(out[sid]) < limit:
+        if len(out[sid]) < limit and labels.get(aid, outcome) == outcome:
             out[sid].append(aid)
+    for aid, label in labels.items():
+        if label != outcome:
+            continue
+        row = store.db.execute("SELECT scenario_id FROM results WHERE run_id = ? AND"
+                               " attempt_id = ?", (run_id, aid)).fetchone()
+        if row is not None and aid not in out[row[0]] and len(out[row[0]]) < limit:
+            out[row[0]].append(aid)
     return dict(out)
 
 
@@ -140,7 +169,8 @@ def load_run(store: Store, ref: str) -> RunEvidence:
         counts[sid] = c
         if sid not in metas:  # results without a stored definition: keep what they say
             metas[sid] = ScenarioMeta(sid, sid, category, severity, 0.0, "", "")
-    return RunEvidence(run, metas, dict(sorted(counts.items())), examples(store, run.id))
+    return RunEvidence(run, metas, dict(sorted(counts.items())), examples(store, run.id),
+                       store.labels(run.id))
 
 
 @dataclass
@@ -205,6 +235,20 @@ def paired_counts(store: Store, base_id: str, cand_id: str) -> dict[str, PairCou
         (base_id, cand_id))
     for sid, b, c, n in cur:
         out[sid].table[(b, c)] = n
+    base_labels, cand_labels = reviewed_outcomes(store, base_id), reviewed_outcomes(store,
+                                                                                   cand_id)
+    for aid in base_labels.keys() | cand_labels.keys():
+        row = store.db.execute(
+            "SELECT c.scenario_id, b.outcome, c.outcome FROM results c JOIN results b"
+            " ON b.run_id = ? AND b.attempt_id = c.attempt_id WHERE c.run_id = ? AND"
+            " c.attempt_id = ?", (base_id, cand_id, aid)).fetchone()
+        if row is None:
+            continue
+        sid, b, c = row
+        table = out[sid].table
+        table[(b, c)] -= 1
+        key = (base_labels.get(aid, b), cand_labels.get(aid, c))
+        table[key] = table.get(key, 0) + 1
     return dict(out)
 
 

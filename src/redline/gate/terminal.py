@@ -53,6 +53,10 @@ def print_decision(console: Console, d: Decision) -> None:
     t = d.total
     console.print(f"{t['attempts']} attempts: {t['passes']} passed, {t['failures']} failed, "
                   f"{t['errors']} errored, {t.get('unclear', 0)} unclear")
+    if d.reviews:
+        who = sorted({str(r["reviewer"]) for r in d.reviews})
+        console.print(f"{len(d.reviews)} reviewed label(s) override the detectors (by "
+                      f"{escape(', '.join(who))})")
     for r in d.reasons:
         console.print("  " + _reason_line(r), soft_wrap=True)
         ev = _evidence_line(r)

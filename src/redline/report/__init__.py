@@ -45,25 +45,31 @@ class Finding:
     response: str
     error: str | None
     evidence: list[dict[str, Any]]
+    review: dict[str, Any] | None = None  # a person's label that overrides the detectors
 
     def to_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
 
 
 def _chosen_seqs(store: Store, run_id: str, outcome: str, limit: int,
-                 per_scenario: int) -> list[int]:
-    """The first `per_scenario` attempts of each scenario with this outcome, `limit` in all.
+                 per_scenario: int, labels: dict[str, dict[str, Any]]) -> list[int]:
+    """The first `per_scenario` attempts of each scenario with this outcome (a reviewed
+    label overriding the stored one), `limit` in all.
 
     Reads two small columns of each row, so a report of a million-attempt run stays small
     and quick; the store keeps every attempt.
     """
     per: dict[str, int] = {}
     chosen: list[int] = []
+    relabelled = [aid for aid, rec in labels.items() if rec["label"] == outcome]
+    marks = ",".join("?" * len(relabelled))
     cur = store.db.execute(
-        "SELECT seq, scenario_id FROM results WHERE run_id = ? AND outcome = ? ORDER BY seq",
-        (run_id, outcome),
+        "SELECT seq, scenario_id, attempt_id FROM results WHERE run_id = ? AND (outcome = ?"
+        f" OR attempt_id IN ({marks})) ORDER BY seq", (run_id, outcome, *relabelled),
     )
-    for seq, sid in cur:
+    for seq, sid, aid in cur:
+        if aid in labels and labels[aid]["label"] != outcome:
+            continue
         if per.get(sid, 0) < per_scenario:
             per[sid] = per.get(sid, 0) + 1
             chosen.append(seq)
@@ -90,7 +96,8 @@ def findings(store: Store, run_id: str, outcome: str, limit: int = MAX_FINDINGS,
              per_scenario: int = MAX_FINDINGS_PER_SCENARIO) -> list[Finding]:
     """Failed or errored attempts to show, in plan order, at most `per_scenario` per scenario
     and `limit` in all (the summary counts them all)."""
-    seqs = _chosen_seqs(store, run_id, outcome, limit, per_scenario)
+    labels = store.labels(run_id)
+    seqs = _chosen_seqs(store, run_id, outcome, limit, per_scenario, labels)
     names = [c.strip() for c in FINDING_COLUMNS.split(",")]
     out = []
     for i in range(0, len(seqs), 500):
@@ -104,7 +111,11 @@ def findings(store: Store, run_id: str, outcome: str, limit: int = MAX_FINDINGS,
             rec = dict(zip(names, row, strict=True))
             for key in ("chain", "transcript", "responses", "verdicts"):
                 rec[key] = json.loads(rec[key])
-            out.append(_finding(rec))
+            finding = _finding(rec)
+            if rec["attempt_id"] in labels:
+                finding.review = labels[rec["attempt_id"]]
+                finding.outcome = finding.review["label"]
+            out.append(finding)
     return out
 
 
@@ -116,6 +127,7 @@ def write_reports(out_dir: Path, store: Store, run: RunInfo, summary: Summary,
     errored = findings(store, run.id, "error")
     unclear = findings(store, run.id, "unclear")
     doc = build_json(run, summary, failed, errored, code, unclear)
+    doc["reviews"] = list(store.labels(run.id).values())  # labels that override detectors
     paths = {
         "json": out_dir / "report.json",
         "junit": out_dir / "junit.xml",
