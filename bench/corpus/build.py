@@ -23,7 +23,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 OUT = ROOT / "src" / "redline" / "detectors" / "corpus"
 SEED = 20261201
-MODULES = ["cases_refusal", "cases_harmful", "cases_leak", "cases_pii_exfil"]
+MODULES = ["cases_refusal", "cases_harmful", "cases_leak", "cases_pii_exfil",
+           "cases_extra"]
 
 
 def _sources() -> list[dict]:
