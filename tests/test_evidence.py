@@ -115,7 +115,9 @@ def test_insertion_is_detected(finished: tuple[str, Path]) -> None:
         con.execute(f"INSERT INTO results VALUES ({','.join('?' * len(row))})",
                     (row[0], "forged-attempt", *row[2:]))
     found = problems(db, run_id)
-    assert found == ["result forged-attempt: record is not in the chain (inserted)"]
+    assert found == ["result forged-attempt: record is not in the chain (inserted)",
+                     "run " + run_id + ": 229 results for 228 planned attempts",
+                     "result forged-attempt: is not an attempt of the run's plan"]
 
 
 def test_reordering_is_detected(finished: tuple[str, Path]) -> None:

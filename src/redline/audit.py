@@ -42,6 +42,15 @@ def record_digest(record: Mapping[str, Any], given: Mapping[str, str] | None = N
     return sha256(canonical(digests))
 
 
+def plan_digest(attempt_ids: Iterable[str]) -> tuple[int, str]:
+    """(count, SHA-256) of a run's planned attempt ids in plan order, streamed."""
+    h, n = hashlib.sha256(), 0
+    for attempt_id in attempt_ids:
+        h.update(attempt_id.encode("utf-8", "surrogatepass") + b"\n")
+        n += 1
+    return n, h.hexdigest()
+
+
 @dataclass(frozen=True)
 class Link:
     run_id: str
@@ -143,3 +152,50 @@ def verify_links(run_id: str, links: Iterable[Link], lookup: Lookup,
     if count == 0:
         problems.append(Problem(None, "run", run_id, "the run has no audit chain"))
     return Verification(run_id, count, head, tuple(problems))
+
+
+RUN_STATE = ("status", "finished_at", "summary")
+
+
+def chained_state(links: Iterable[Link], events: Mapping[str, Mapping[str, Any]]
+                  ) -> tuple[dict[str, Any], list[Problem]]:
+    """The run state (status, finished_at, summary) its chain implies, and count problems.
+
+    A finish record carries the number of results chained before it, so a chain cut short
+    and re-finished, or padded with results, cannot look complete.
+    """
+    state: dict[str, Any] = {"status": "running", "finished_at": None, "summary": None}
+    problems: list[Problem] = []
+    results = 0
+    for link in links:
+        if link.kind == "result":
+            results += 1
+        elif link.kind in ("finish", "resume"):
+            payload = events.get(link.ref) or {}
+            if link.kind == "resume":
+                state["status"] = "running"
+                continue
+            state = {key: payload.get(key) for key in RUN_STATE}
+            counted = payload.get("results")
+            if counted is not None and counted != results:
+                problems.append(Problem(link.seq, link.kind, link.ref,
+                                        f"finish record counts {counted} results but {results} "
+                                        "are chained before it (truncated or padded)"))
+    return state, problems
+
+
+def state_problems(run_id: str, stored: Mapping[str, Any], chained: Mapping[str, Any],
+                   planned: int, results: int) -> list[Problem]:
+    """Compare the run row's mutable fields with the chain, and its results with its plan."""
+    problems = [Problem(None, "run", run_id,
+                        f"stored {key} {stored.get(key)!r} differs from the chained "
+                        f"{chained.get(key)!r} (edited)")
+                for key in RUN_STATE if stored.get(key) != chained.get(key)]
+    if results > planned:
+        problems.append(Problem(None, "run", run_id,
+                                f"{results} results for {planned} planned attempts"))
+    elif chained.get("status") == "completed" and results < planned:
+        problems.append(Problem(None, "run", run_id,
+                                f"completed with {results} of {planned} planned results "
+                                "(truncated)"))
+    return problems

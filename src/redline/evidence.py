@@ -8,23 +8,30 @@ masked field carries its original digest, so the chain of the unredacted origina
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import tarfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from redline import __version__
-from redline.audit import Link, Verification, field_digests, verify_links
+from redline.audit import (
+    Link,
+    Problem,
+    Verification,
+    chained_state,
+    field_digests,
+    plan_digest,
+    state_problems,
+    verify_links,
+)
+from redline.bundle import BUNDLE_FORMAT, BundleData, read_bundle, write_bundle
 from redline.detectors.pii import find_pii
 from redline.errors import RedlineError
 from redline.keys import check_signature, key_id, sign_head
 from redline.store import Store, dumps, utc_now
 
-BUNDLE_FORMAT = "redline-evidence/1"
 REDACTED_FIELDS = ("attempt", "transcript", "responses", "verdicts", "error")
 CANARY_MASK = "[REDACTED-SECRET]"
 
@@ -46,10 +53,15 @@ class Report:
     pubkey_id: str | None = None
     unsigned_tail: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    unsigned: tuple[Problem, ...] = ()  # evidence records after the signed head
+
+    @property
+    def signed(self) -> bool:
+        return any(s.ok for s in self.signatures)
 
     @property
     def ok(self) -> bool:
-        if not self.chain.ok:
+        if not self.chain.ok or (self.signed and self.unsigned):
             return False
         if self.pubkey_id is not None:
             return any(s.ok and s.key_id == self.pubkey_id for s in self.signatures)
@@ -58,44 +70,63 @@ class Report:
 
 def check_signatures(run_id: str, links: list[Link], signatures: Iterable[Mapping[str, Any]],
                      pubkey_pem: str | None) -> tuple[tuple[SignatureCheck, ...], str | None, int]:
-    """Each stored signature checked against the chain; with a public key, only its own."""
+    """Each stored signature checked against the chain; with a public key, only its own.
+    Returns the checks, the wanted key id and the position of the last validly signed head
+    (-1 when none)."""
     by_seq = {ln.seq: ln.hash for ln in links}
     wanted = key_id(pubkey_pem) if pubkey_pem else None
     checks, signed_upto = [], -1
     for sig in signatures:
         if wanted is not None and sig["key_id"] != wanted:
             continue
-        pem = pubkey_pem or sig["public_key"]
+        pem = pubkey_pem or str(sig["public_key"])
         if by_seq.get(sig["seq"]) != sig["hash"]:
             reason = f"signed head #{sig['seq']} is not in the chain (truncated or rewritten)"
-            checks.append(SignatureCheck(sig["key_id"], sig["seq"], False, reason))
-        elif not check_signature(pem, run_id, sig["seq"], sig["hash"], sig["signature"]):
-            checks.append(SignatureCheck(sig["key_id"], sig["seq"], False, "bad signature"))
+            checks.append(SignatureCheck(str(sig["key_id"]), sig["seq"], False, reason))
+        elif not check_signature(pem, run_id, sig["seq"], str(sig["hash"]),
+                                 str(sig["signature"])):
+            checks.append(SignatureCheck(str(sig["key_id"]), sig["seq"], False, "bad signature"))
         else:
-            checks.append(SignatureCheck(sig["key_id"], sig["seq"], True, "valid"))
+            checks.append(SignatureCheck(str(sig["key_id"]), sig["seq"], True, "valid"))
             signed_upto = max(signed_upto, sig["seq"])
-    tail = len(links) - 1 - signed_upto if signed_upto >= 0 else 0
-    return tuple(checks), wanted, tail
+    return tuple(checks), wanted, signed_upto
+
+
+def unsigned_records(links: list[Link], signed_upto: int) -> tuple[list[Problem], int]:
+    """Records chained after the last signed head: evidence ones (results, run events) are
+    problems for a signed run; later gate decisions are only counted."""
+    if signed_upto < 0:
+        return [], 0
+    tail = [ln for ln in links if ln.seq > signed_upto]
+    evidence = [Problem(ln.seq, ln.kind, ln.ref, f"recorded after the signed head "
+                        f"#{signed_upto}: not covered by any signature")
+                for ln in tail if ln.kind != "decision"]
+    return evidence, len(tail) - len(evidence)
 
 
 def verify_run(store: Store, run_id: str, pubkey_pem: str | None = None) -> Report:
     chain = store.verify(run_id)
     links = store.links(run_id)
-    checks, wanted, tail = check_signatures(run_id, links, store.signatures(run_id), pubkey_pem)
-    return _report(chain, checks, wanted, tail)
+    checks, wanted, upto = check_signatures(run_id, links, store.signatures(run_id), pubkey_pem)
+    return _report(chain, checks, wanted, links, upto)
 
 
 def _report(chain: Verification, checks: tuple[SignatureCheck, ...], wanted: str | None,
-            tail: int) -> Report:
+            links: list[Link], signed_upto: int) -> Report:
     notes = []
     if wanted is not None and not checks:
         notes.append(f"no signature by key {wanted}")
     if not checks and wanted is None:
         notes.append("unsigned: integrity only (anyone who can write the store could rebuild "
                      "the chain); sign with `redline sign` and verify with --pubkey")
-    if tail:
-        notes.append(f"{tail} record(s) after the signed head (e.g. later decisions)")
-    return Report(chain, checks, wanted, tail, tuple(notes))
+    unsigned, decisions = unsigned_records(links, signed_upto)
+    if unsigned:
+        notes.append(f"UNSIGNED: {len(unsigned)} record(s) after the signed head are not "
+                     f"evidence until signed again; first: {unsigned[0]}")
+    if decisions:
+        notes.append(f"{decisions} gate decision(s) after the signed head are unsigned")
+    tail = len(links) - 1 - signed_upto if signed_upto >= 0 else 0
+    return Report(chain, checks, wanted, tail, tuple(notes), tuple(unsigned))
 
 
 def sign_run(store: Store, run_id: str, key_path: Path) -> dict[str, Any]:
@@ -157,18 +188,10 @@ def run_canaries(store: Store, run_id: str) -> list[str]:
 
 # --- bundles ---------------------------------------------------------------------------------
 
-def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    info.mtime = 0
-    tar.addfile(info, io.BytesIO(data))
-
-
 def export_bundle(store: Store, run_ref: str, path: Path, redact: bool = False) -> dict[str, Any]:
     info = store.get_run(run_ref)
     run_id = info.id
     patterns = _canary_patterns(run_canaries(store, run_id)) if redact else []
-    run_record = store.run_record(run_id) or {}
     results = []
     for ref in sorted(store.done_attempt_ids(run_id)):
         record = store.result_record(run_id, ref) or {}
@@ -177,62 +200,124 @@ def export_bundle(store: Store, run_ref: str, path: Path, redact: bool = False) 
     links = store.links(run_id)
     payloads = store.event_payloads(run_id)
     meta = {"format": BUNDLE_FORMAT, "run_id": run_id, "redacted": redact,
+            "redacted_fields": list(REDACTED_FIELDS) if redact else [],
             "exported_at": utc_now(), "redline_version": __version__, "links": len(links),
-            "head": links[-1].hash if links else None,
-            "status": info.status, "summary": info.summary}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(path, "w:gz") as tar:
-        _add(tar, "bundle.json", dumps(meta).encode())
-        _add(tar, "run.json", dumps(run_record).encode())
-        _add(tar, "results.jsonl", "".join(dumps(r) + "\n" for r in results).encode())
-        _add(tar, "chain.jsonl", "".join(dumps({**ln.to_dict(), "payload": payloads.get(ln.ref)})
-                                         + "\n" for ln in links).encode())
-        _add(tar, "decisions.json", dumps(store.decision_records(run_id)).encode())
-        _add(tar, "signatures.json", dumps(store.signatures(run_id)).encode())
+            "head": links[-1].hash if links else None, "status": info.status,
+            "finished_at": info.finished_at, "summary": info.summary}
+    members = {
+        "bundle.json": dumps(meta), "run.json": dumps(store.run_record(run_id) or {}),
+        "results.jsonl": "".join(dumps(r) + "\n" for r in results),
+        "chain.jsonl": "".join(dumps({**ln.to_dict(), "payload": payloads.get(ln.ref)}) + "\n"
+                               for ln in links),
+        "decisions.json": dumps(store.decision_records(run_id)),
+        "signatures.json": dumps(store.signatures(run_id)),
+        "plan.jsonl": "".join(dumps(a) + "\n" for a in store.plan_ids(run_id)),
+    }
+    write_bundle(path, {name: text.encode("utf-8", "surrogatepass")
+                        for name, text in members.items()})
     return meta
 
 
-def _read_member(tar: tarfile.TarFile, name: str) -> str:
+def _substitutes(meta: Mapping[str, Any], aid: str, r: Mapping[str, Any]
+                 ) -> tuple[dict[str, str], list[Problem]]:
+    """The original digests a result may use: only for fields this redacted bundle declares
+    redactable and that really carry a redaction mask."""
+    allowed = set(REDACTED_FIELDS) & set(meta.get("redacted_fields") or []) if (
+        meta.get("redacted") is True) else set()
+    given, problems = {}, []
+    for name, digest in r["digests"].items():
+        value = r["fields"].get(name)
+        if name not in allowed:
+            problems.append(Problem(None, "result", aid, f"carries a substitute digest for "
+                                    f"{name!r}, which this bundle does not redact (forged)"))
+        elif not (isinstance(value, str) and (CANARY_MASK in value or "[PII:" in value)):
+            problems.append(Problem(None, "result", aid, f"carries a substitute digest for "
+                                    f"{name!r} but the field shows no redaction (forged)"))
+        else:
+            given[name] = digest
+    return given, problems
+
+
+def _bundle_results(d: BundleData) -> tuple[dict[str, tuple[dict[str, Any], dict[str, str]]],
+                                             list[Problem]]:
+    by_attempt: dict[str, tuple[dict[str, Any], dict[str, str]]] = {}
+    problems: list[Problem] = []
+    for line, r in enumerate(d.results, 1):
+        aid = r["fields"].get("attempt_id")
+        if not isinstance(aid, str):
+            problems.append(Problem(None, "result", f"results.jsonl:{line}",
+                                    "has no attempt id (inserted)"))
+            continue
+        if aid in by_attempt:
+            problems.append(Problem(None, "result", aid,
+                                    f"appears more than once (results.jsonl:{line})"))
+            continue
+        given, bad = _substitutes(d.meta, aid, r)
+        problems += bad
+        by_attempt[aid] = (r["fields"], given)
+    return by_attempt, problems
+
+
+def _bundle_state(d: BundleData, links: list[Link], events: dict[str, Any],
+                  results: dict[str, tuple[dict[str, Any], dict[str, str]]]) -> list[Problem]:
+    run_id = d.meta["run_id"]
+    state, problems = chained_state(links, events)
     try:
-        member = tar.extractfile(name)
-    except KeyError as exc:
-        raise RedlineError(f"not a redline evidence bundle: {name} is missing") from exc
-    if member is None:
-        raise RedlineError(f"not a redline evidence bundle: {name} is not a file")
-    return member.read().decode("utf-8")
+        chained_summary = json.loads(state["summary"]) if state["summary"] else None
+    except (TypeError, ValueError):
+        chained_summary = state["summary"]
+    stored = {"status": d.meta.get("status"), "summary": d.meta.get("summary"),
+              "finished_at": d.meta.get("finished_at", state["finished_at"])}
+    chained = {**state, "summary": chained_summary}
+    planned = d.run.get("planned")
+    problems += state_problems(run_id, stored, chained,
+                               planned if isinstance(planned, int) else 0, len(results))
+    if d.meta.get("links") != len(links) or d.meta.get("head") != (
+            links[-1].hash if links else None):
+        problems.append(Problem(None, "run", run_id, "bundle.json's chain length or head "
+                                "differs from chain.jsonl (edited)"))
+    try:
+        committed = json.loads(d.run.get("manifest") or "{}").get("plan")
+    except (TypeError, ValueError, AttributeError):
+        committed = None
+    if isinstance(committed, dict):
+        problems += _bundle_plan(d, committed, results)
+    return problems
+
+
+def _bundle_plan(d: BundleData, committed: Mapping[str, Any],
+                 results: dict[str, tuple[dict[str, Any], dict[str, str]]]) -> list[Problem]:
+    run_id = d.meta["run_id"]
+    plan = d.plan or []
+    if d.plan is None or plan_digest(plan) != (committed.get("attempts"),
+                                               committed.get("sha256")):
+        return [Problem(None, "plan", run_id, "plan.jsonl is missing or differs from the plan "
+                        "committed in the run record (edited)")]
+    return [Problem(None, "result", aid, "is not an attempt of the run's plan")
+            for aid, (fields, _) in results.items()
+            if not (isinstance(fields.get("seq"), int) and 0 <= fields["seq"] < len(plan)
+                    and plan[fields["seq"]] == aid)]
 
 
 def verify_bundle(path: Path, pubkey_pem: str | None = None) -> tuple[dict[str, Any], Report]:
-    try:
-        with tarfile.open(path, "r:gz") as tar:
-            meta = json.loads(_read_member(tar, "bundle.json"))
-            run_record = json.loads(_read_member(tar, "run.json"))
-            results = [json.loads(line) for line in
-                       _read_member(tar, "results.jsonl").splitlines() if line]
-            chain_rows = [json.loads(line) for line in
-                          _read_member(tar, "chain.jsonl").splitlines() if line]
-            decisions = json.loads(_read_member(tar, "decisions.json"))
-            signatures = json.loads(_read_member(tar, "signatures.json"))
-    except (OSError, tarfile.TarError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RedlineError(f"{path}: not a readable evidence bundle ({exc})") from exc
-    if meta.get("format") != BUNDLE_FORMAT:
-        raise RedlineError(f"{path}: unknown bundle format {meta.get('format')!r}")
-    run_id = meta["run_id"]
-    links = [Link(**{k: v for k, v in row.items() if k != "payload"}) for row in chain_rows]
-    events = {row["ref"]: row["payload"] for row in chain_rows if row.get("payload") is not None}
-    by_attempt = {r["fields"].get("attempt_id"): r for r in results}
+    d = read_bundle(path)
+    run_id = d.meta["run_id"]
+    links = d.links
+    events = {row["ref"]: row["payload"] for row in d.chain if row.get("payload") is not None}
+    by_attempt, extra = _bundle_results(d)
 
     def lookup(kind: str, ref: str) -> tuple[Mapping[str, Any], Mapping[str, str]] | None:
         if kind == "result":
-            r = by_attempt.get(ref)
-            return (r["fields"], r["digests"]) if r else None
+            return by_attempt.get(ref)
         if kind == "run":
-            return (run_record, {}) if ref == run_id and run_record else None
+            return (d.run, {}) if ref == run_id and d.run else None
         if kind == "decision":
-            return (decisions[ref], {}) if ref in decisions else None
+            return (d.decisions[ref], {}) if ref in d.decisions else None
         return (events[ref], {}) if ref in events else None
 
-    present = {"result": set(by_attempt) - {None}, "run": {run_id}, "decision": set(decisions)}
-    chain = verify_links(run_id, links, lookup, present)
-    checks, wanted, tail = check_signatures(run_id, links, signatures, pubkey_pem)
-    return meta, _report(chain, checks, wanted, tail)
+    present = {"result": set(by_attempt), "run": {run_id}, "decision": set(d.decisions)}
+    found = verify_links(run_id, links, lookup, present)
+    extra += _bundle_state(d, links, events, by_attempt)
+    chain = Verification(run_id, found.links, found.head, found.problems + tuple(extra))
+    checks, wanted, upto = check_signatures(run_id, links, d.signatures, pubkey_pem)
+    return d.meta, _report(chain, checks, wanted, links, upto)

@@ -141,6 +141,7 @@ def _new_plan(config: ScanConfig, store: Store, replay_of: str | None,
     store.create_run(
         run_id, target.spec, config.suite, config.seed, planned, config_dict, manifest,
         [(s.id, s.version, s.model_dump(mode="json")) for s in scenarios],
+        plan=(a.id for a in expand(scenarios, config.seed)),
     )
     return Plan(run_id, scenarios, target, planned, set(), judge_recording=recording)
 

@@ -6,14 +6,24 @@ import json
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from redline.audit import Link, Verification, make_link, record_digest, verify_links
+from redline.audit import (
+    Link,
+    Problem,
+    Verification,
+    chained_state,
+    make_link,
+    plan_digest,
+    record_digest,
+    state_problems,
+    verify_links,
+)
 from redline.errors import RedlineError
 from redline.models import AttemptResult
 
@@ -62,6 +72,12 @@ CREATE TABLE IF NOT EXISTS results (
     PRIMARY KEY (run_id, attempt_id)
 );
 CREATE INDEX IF NOT EXISTS results_by_run_seq ON results (run_id, seq);
+CREATE TABLE IF NOT EXISTS plan (
+    run_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    attempt_id TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+);
 CREATE TABLE IF NOT EXISTS chain (
     run_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -207,9 +223,14 @@ class Store:
 
     def create_run(self, run_id: str, target: str, suite: str, seed: int, planned: int,
                    config: dict[str, Any], manifest: dict[str, Any],
-                   scenarios: list[tuple[str, int, dict[str, Any]]]) -> None:
+                   scenarios: list[tuple[str, int, dict[str, Any]]],
+                   plan: Iterable[str] | None = None) -> None:
+        """Store a new run; `plan` (the attempt ids in order) is committed in the chain, so
+        verify can refuse results for attempts the run never planned."""
         with self.db:
             self.db.execute("BEGIN")
+            if plan is not None:
+                manifest = {**manifest, "plan": self._store_plan(run_id, plan, planned)}
             self.db.execute(
                 "INSERT INTO runs (id, created_at, status, target, suite, seed, planned, config,"
                 " manifest) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
@@ -222,6 +243,18 @@ class Store:
             record = self.run_record(run_id)
             assert record is not None
             self._append(run_id, "run", run_id, record_digest(record))
+
+    def _store_plan(self, run_id: str, plan: Iterable[str], planned: int) -> dict[str, Any]:
+
+        def rows() -> Iterator[tuple[str, int, str]]:
+            for seq, attempt_id in enumerate(plan):
+                yield run_id, seq, attempt_id
+
+        self.db.executemany("INSERT INTO plan (run_id, seq, attempt_id) VALUES (?,?,?)", rows())
+        count, digest = plan_digest(self.plan_ids(run_id))
+        if count != planned:
+            raise RedlineError(f"run {run_id}: plan has {count} attempts, {planned} expected")
+        return {"attempts": count, "sha256": digest}
 
     def add_results(self, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
@@ -245,8 +278,11 @@ class Store:
                 "UPDATE runs SET status = ?, finished_at = ?, summary = ? WHERE id = ?",
                 (status, finished, summary_text, run_id),
             )
+            (results,) = self.db.execute(
+                "SELECT count(*) FROM chain WHERE run_id = ? AND kind = 'result'", (run_id,)
+            ).fetchone()
             self.append_event(run_id, "finish", {"status": status, "finished_at": finished,
-                                                 "summary": summary_text})
+                                                 "summary": summary_text, "results": results})
 
     def mark_resumed(self, run_id: str) -> None:
         with self.db:
@@ -339,9 +375,45 @@ class Store:
                 found = events.get(ref)
             return (found, {}) if found is not None else None
 
-        present = {"result": self.done_attempt_ids(run_id), "run": {run_id},
-                   "decision": set(decisions)}
-        return verify_links(run_id, self.links(run_id), lookup, present)
+        done = self.done_attempt_ids(run_id)
+        present = {"result": done, "run": {run_id}, "decision": set(decisions)}
+        links = self.links(run_id)
+        found = verify_links(run_id, links, lookup, present)
+        extra = self._run_problems(run_id, links, events, len(done))
+        return Verification(run_id, found.links, found.head, found.problems + tuple(extra))
+
+    def _run_problems(self, run_id: str, links: list[Link], events: dict[str, dict[str, Any]],
+                      results: int) -> list[Problem]:
+        """The run row against its chain, and its results against its committed plan."""
+        row = self.db.execute("SELECT status, finished_at, summary, planned, manifest FROM runs"
+                              " WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            return []
+        stored = {"status": row[0], "finished_at": row[1], "summary": row[2]}
+        state, problems = chained_state(links, events)
+        problems += state_problems(run_id, stored, state, int(row[3]), results)
+        try:
+            committed = json.loads(row[4]).get("plan")
+        except (ValueError, AttributeError):
+            committed = None
+        if isinstance(committed, dict):
+            problems += self._plan_problems(run_id, committed)
+        return problems
+
+    def _plan_problems(self, run_id: str, committed: dict[str, Any]) -> list[Problem]:
+        count, digest = plan_digest(self.plan_ids(run_id))
+        problems = []
+        if (count, digest) != (committed.get("attempts"), committed.get("sha256")):
+            problems.append(Problem(None, "plan", run_id,
+                                    "the stored plan differs from the one committed in the "
+                                    "run record (edited)"))
+        cur = self.db.execute(
+            "SELECT r.attempt_id FROM results r LEFT JOIN plan p ON p.run_id = r.run_id"
+            " AND p.seq = r.seq WHERE r.run_id = ? AND (p.attempt_id IS NULL"
+            " OR p.attempt_id != r.attempt_id) ORDER BY r.seq", (run_id,))
+        problems += [Problem(None, "result", aid, "is not an attempt of the run's plan")
+                     for (aid,) in cur]
+        return problems
 
     def decision_records(self, run_id: str) -> dict[str, dict[str, Any]]:
         exists = self.db.execute(
@@ -468,6 +540,12 @@ class Store:
         cur = self.db.execute("SELECT attempt_id, responses FROM results WHERE run_id = ?",
                               (run_id,))
         return {attempt_id: json.loads(responses) for attempt_id, responses in cur}
+
+    def plan_ids(self, run_id: str) -> Iterator[str]:
+        """The run's planned attempt ids in plan order (none for runs made without a plan)."""
+        for (attempt_id,) in self.db.execute(
+                "SELECT attempt_id FROM plan WHERE run_id = ? ORDER BY seq", (run_id,)):
+            yield attempt_id
 
     def done_attempt_ids(self, run_id: str) -> set[str]:
         cur = self.db.execute("SELECT attempt_id FROM results WHERE run_id = ?", (run_id,))
