@@ -398,7 +398,23 @@ class Store:
             committed = None
         if isinstance(committed, dict):
             problems += self._plan_problems(run_id, committed)
-        return problems
+        return problems + self._deleted_decisions(run_id)
+
+    def _deleted_decisions(self, run_id: str) -> list[Problem]:
+        """Decision ids only grow (AUTOINCREMENT): the newest one deleted, with its chain
+        entry, still leaves its number behind."""
+        try:
+            issued = self.db.execute(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'decisions'").fetchone()
+            (newest,) = self.db.execute("SELECT max(id) FROM decisions").fetchone()
+        except sqlite3.OperationalError:
+            return []
+        if issued is None or (newest or 0) >= issued[0]:
+            return []
+        return [Problem(None, "decision", str(issued[0]),
+                        f"the store issued decision ids up to {issued[0]} but the newest left "
+                        f"is {newest or 'none'}: decisions were deleted (perhaps of run "
+                        f"{run_id})")]
 
     def _plan_problems(self, run_id: str, committed: dict[str, Any]) -> list[Problem]:
         count, digest = plan_digest(self.plan_ids(run_id))

@@ -165,6 +165,9 @@ class _Gate:
                      f"run {run.id} is {run.status} with {total.attempts}/{run.planned} "
                      "attempts stored: what did not run cannot be approved",
                      status=run.status, planned=run.planned, attempts=total.attempts)
+        self.integrity(self.cand, "candidate")
+        if self.comparison is not None:
+            self.integrity(self.comparison.baseline, "baseline")
         if total.attempts and total.error_rate > eff.max_error_rate:
             self.add("error_rate", "run", run.id, eff, "on_error",
                      f"{total.errors}/{total.attempts} attempts errored "
@@ -172,6 +175,33 @@ class _Gate:
                      errors=total.errors, attempts=total.attempts,
                      error_rate=self.rate(total.errors, total.attempts),
                      max_error_rate=eff.max_error_rate, rule=eff.sources["max_error_rate"])
+
+    def integrity(self, ev: RunEvidence, role: str) -> None:
+        """A run whose chain does not verify, or whose results lie past its signed head, is
+        not evidence: block, unless the policy allows unsigned records."""
+        found = ev.integrity
+        if found is None:
+            return
+        block = Action(kind="block")
+        run_id = ev.run.id
+        if found.problems:
+            self.reasons.append(Reason(
+                "integrity", "run", run_id, block, f"{role} run {run_id} fails verification "
+                f"({len(found.problems)} problem(s); first: {found.problems[0]}): tampered "
+                "evidence cannot be approved", "redline verify", None,
+                {"problems": list(found.problems[:20])}))
+        if found.unsigned and self.policy.unsigned != "allow":
+            self.reasons.append(Reason(
+                "unsigned", "run", run_id, block, f"{role} run {run_id} has "
+                f"{len(found.unsigned)} record(s) after its signed head, which are not "
+                f"evidence (first: {found.unsigned[0]}); sign the run again or set "
+                "`evidence: {unsigned: allow}`", "policy evidence.unsigned", None,
+                {"unsigned": len(found.unsigned)}))
+        if self.policy.require_signature and not found.signed:
+            self.reasons.append(Reason(
+                "unsigned", "run", run_id, block, f"{role} run {run_id} carries no valid "
+                "signature and the policy requires one", "policy evidence.require_signature",
+                None, {}))
 
     # -- scenario level --------------------------------------------------------------
 

@@ -85,6 +85,23 @@ class ScenarioMeta:
         )
 
 
+@dataclass(frozen=True)
+class Integrity:
+    """What `verify` says about a run, as the gate weighs it."""
+
+    problems: tuple[str, ...]  # a broken chain: never evidence
+    signed: bool
+    unsigned: tuple[str, ...]  # evidence records after the signed head
+
+    @classmethod
+    def of(cls, store: Store, run_id: str) -> Integrity:
+        from redline.evidence import verify_run
+
+        report = verify_run(store, run_id)
+        return cls(tuple(str(p) for p in report.chain.problems), report.signed,
+                   tuple(str(p) for p in report.unsigned))
+
+
 @dataclass
 class RunEvidence:
     run: RunInfo
@@ -92,6 +109,7 @@ class RunEvidence:
     counts: dict[str, Counts]  # only scenarios with at least one stored result
     failing_examples: dict[str, list[str]] = field(default_factory=dict)
     reviews: dict[str, dict[str, Any]] = field(default_factory=dict)  # attempt id -> label
+    integrity: Integrity | None = None
 
     @property
     def total(self) -> Counts:
@@ -170,7 +188,7 @@ def load_run(store: Store, ref: str) -> RunEvidence:
         if sid not in metas:  # results without a stored definition: keep what they say
             metas[sid] = ScenarioMeta(sid, sid, category, severity, 0.0, "", "")
     return RunEvidence(run, metas, dict(sorted(counts.items())), examples(store, run.id),
-                       store.labels(run.id))
+                       store.labels(run.id), Integrity.of(store, run.id))
 
 
 @dataclass

@@ -143,6 +143,14 @@ class CoverageFile(_Strict):
         None, description="every scenario that ran in the baseline must run in the candidate")
 
 
+class EvidenceFile(_Strict):
+    unsigned: Literal["reject", "allow"] | None = Field(
+        None, description="records after a run's signed head: `reject` (not evidence: the "
+        "gate blocks) or `allow`")
+    require_signature: bool | None = Field(
+        None, description="block a run whose chain head carries no valid signature")
+
+
 class PolicyFile(_Strict):
     version: Literal[1] = 1
     name: str | None = None
@@ -150,6 +158,7 @@ class PolicyFile(_Strict):
     rules: list[Rule] = Field(default_factory=list)
     statistics: StatisticsFile | None = None
     coverage: CoverageFile | None = None
+    evidence: EvidenceFile | None = None
     benign_categories: list[Category] | None = None
     sla_days: dict[Severity, int] | None = None
     severity_weights: dict[Severity, float] | None = None
@@ -219,6 +228,8 @@ class Policy:
     severity_weights: dict[str, float]
     rollback_to: str | None
     feature_flag: str | None
+    unsigned: str = "reject"
+    require_signature: bool = False
 
     def resolve(self, scenario: str | None = None, category: str | None = None,
                 severity: str | None = None) -> Effective:
@@ -260,6 +271,7 @@ class Policy:
             "severity_weights": self.severity_weights,
             "rollback_to": self.rollback_to,
             "feature_flag": self.feature_flag,
+            "evidence": {"unsigned": self.unsigned, "require_signature": self.require_signature},
         }
 
 
@@ -297,7 +309,8 @@ def compose(files: list[LoadedFile]) -> Policy:
     rules: list[SourcedRule] = []
     stats: dict[str, Any] = {}
     merged: dict[str, Any] = {"coverage_baseline": None, "benign_categories": None,
-                              "rollback_to": None, "feature_flag": None}
+                              "rollback_to": None, "feature_flag": None, "unsigned": "reject",
+                              "require_signature": False}
     sla: dict[str, int] = {}
     weights: dict[str, float] = {}
     for f in files:
@@ -317,6 +330,9 @@ def compose(files: list[LoadedFile]) -> Policy:
         for key in ("benign_categories", "rollback_to", "feature_flag"):
             if getattr(m, key) is not None:
                 merged[key] = getattr(m, key)
+        for key, value in (m.evidence.model_dump(exclude_none=True) if m.evidence else {}
+                           ).items():
+            merged[key] = value
         sla.update(m.sla_days or {})
         weights.update(m.severity_weights or {})
     first = files[0].path if files else "<no policy>"
@@ -337,7 +353,8 @@ def compose(files: list[LoadedFile]) -> Policy:
         statistics=Statistics(**stats), coverage_baseline=bool(merged["coverage_baseline"]),
         benign_categories=list(merged["benign_categories"] or []), sla_days=sla,
         severity_weights=weights, rollback_to=merged["rollback_to"],
-        feature_flag=merged["feature_flag"],
+        feature_flag=merged["feature_flag"], unsigned=merged["unsigned"],
+        require_signature=merged["require_signature"],
     )
 
 
