@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,20 +30,49 @@ def key_id(public_pem: str) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
-def init_keys(path: Path, force: bool = False) -> tuple[Path, Path]:
-    """Write a new private key (mode 0600) and its public key beside it."""
+def _write_atomic(path: Path, data: bytes, mode: int) -> None:
+    """Write a new file beside `path` with `mode` from the start, then rename it over `path`:
+    never a partial key, never a link followed, never the old file's permissions kept."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def init_keys(path: Path, force: bool = False, make_parents: bool = True) -> tuple[Path, Path]:
+    """Write a new private key (mode 0600) and its public key beside it, each atomically;
+    an existing file or symlink at either path is replaced, not written through."""
     pub = public_path(path)
-    if path.exists() and not force:
+    for p in (path, pub):
+        if p.is_dir() and not p.is_symlink():
+            raise UsageError(f"{p} is a directory; give the key's file name")
+    if os.path.lexists(path) and not force:
         raise UsageError(f"{path} already exists; pass --force to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        if not make_parents or (path.parent.exists() or path.parent.is_symlink()):
+            raise UsageError(f"no directory {path.parent} for the key {path.name}; "
+                             "create it first")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create {path.parent}: {exc.strerror}") from exc
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-    pub.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                  serialization.PublicFormat.SubjectPublicKeyInfo))
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    try:
+        _write_atomic(path, pem, 0o600)
+        _write_atomic(pub, public, 0o644)
+    except OSError as exc:
+        raise UsageError(f"cannot write the key {path}: {exc.strerror}") from exc
     return path, pub
 
 

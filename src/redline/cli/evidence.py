@@ -117,8 +117,9 @@ def keys_init(
     force: Annotated[bool, typer.Option(help="Replace an existing key.")] = False,
 ) -> None:
     """Create an Ed25519 signing key pair (private key mode 0600)."""
-    from redline.keys import init_keys, key_id
+    from redline.keys import DEFAULT_KEY, init_keys, key_id
 
-    private, public = init_keys(path, force)
+    # the default place is made on first use; a path the user names must be in a directory
+    private, public = init_keys(path, force, make_parents=path == DEFAULT_KEY)
     console.print(f"private key {private}\npublic key  {public} "
                   f"(id {key_id(public.read_text())})")
