@@ -113,6 +113,7 @@ def scan(
     finally:
         bar.stop()
     print_summary(console, result.summary)
+    _print_judges(result.reports.get("json"))
     t = result.summary.total
     console.print(
         f"run [bold]{result.run.id}[/] {result.run.status}: {t.attempts}/{result.summary.planned} "
@@ -125,3 +126,15 @@ def scan(
         err_console.print(f"[yellow]{escape(result.problem)}[/]")
     console.print(f"exit code {int(result.code)} ({result.code.name.lower()})")
     raise typer.Exit(int(result.code))
+
+
+def _print_judges(report: Path | None) -> None:
+    """The judges' measured accuracy, next to the figures they produced."""
+    import json
+
+    from redline.gate.terminal import judge_line
+
+    if report is None or not report.exists():
+        return
+    for name, a in (json.loads(report.read_text()).get("judges") or {}).items():
+        console.print(escape(judge_line(name, a)))

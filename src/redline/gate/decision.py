@@ -12,6 +12,13 @@ from typing import Any
 
 from redline import __version__
 from redline.gate.compare import Comparison, UnitComparison
+from redline.gate.correction import (
+    CorrectedRate,
+    JudgeAccuracy,
+    corrected_rate,
+    judge_accuracy,
+    pick,
+)
 from redline.gate.evidence import Counts, RunEvidence, ScenarioMeta
 from redline.gate.policy import ACTION_RANK, Action, Effective, Policy
 from redline.gate.stats import TestResult, estimate, holm, interval
@@ -56,11 +63,13 @@ class ScenarioRow:
     error: dict[str, Any]
     test: TestResult | None
     owner: str
+    corrected: dict[str, Any] | None = None  # the failure rate corrected for judge error
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "category": self.category, "severity": self.severity,
                 "status": self.status, **self.counts.to_dict(), "threshold": self.threshold,
                 "failure_rate": self.failure, "error_rate": self.error,
+                "corrected_failure_rate": self.corrected,
                 "test": self.test.to_dict() if self.test else None, "owner": self.owner}
 
 
@@ -79,6 +88,7 @@ class Decision:
     rollback_to: str | None = None
     hold_flags: list[str] = field(default_factory=list)
     reviews: list[dict[str, Any]] = field(default_factory=list)  # labels that override
+    judges: dict[str, dict[str, Any]] = field(default_factory=dict)  # measured accuracy
     created_at: str = field(default_factory=utc_now)
 
     @property
@@ -116,7 +126,7 @@ class Decision:
             "categories": self.categories, "benign": self.benign,
             "scenarios": [s.to_dict() for s in self.scenarios],
             "comparison": self.comparison,
-            "reviews": self.reviews,
+            "reviews": self.reviews, "judges": self.judges,
         }
 
 
@@ -134,13 +144,26 @@ def _run_info(ev: RunEvidence) -> dict[str, Any]:
 class _Gate:
     """Collects reasons for one decision; one method per kind of check."""
 
-    def __init__(self, policy: Policy, cand: RunEvidence, comparison: Comparison | None):
+    def __init__(self, policy: Policy, cand: RunEvidence, comparison: Comparison | None,
+                 accuracy: dict[str, JudgeAccuracy] | None = None):
         self.policy = policy
         self.stats = policy.statistics
         self.cand = cand
         self.comparison = comparison
         self.reasons: list[Reason] = []
         self.regressed: set[str] = set()  # categories with a scenario-level regression
+        self.accuracy = (judge_accuracy(self.stats.judge_accuracy) if accuracy is None
+                         else accuracy)
+        self.judges_used: dict[str, dict[str, Any]] = {}
+
+    def corrected(self, meta: ScenarioMeta, c: Counts) -> CorrectedRate | None:
+        acc = pick(self.accuracy, list(meta.detectors))
+        for name in meta.detectors:
+            if name in self.accuracy:
+                self.judges_used[name] = self.accuracy[name].to_dict()
+        if acc is None or not c.judged:
+            return None
+        return corrected_rate(c.failures, c.judged, acc, self.stats.confidence)
 
     def add(self, kind: str, level: str, subject: str, eff: Effective, action_field: str,
             message: str, severity: str | None = None, **evidence: Any) -> None:
@@ -216,6 +239,11 @@ class _Gate:
                     failing_attempts=self.cand.failing_examples.get(meta.id, []))
         if test is not None:
             base["test"] = test.to_dict()
+        corr = self.corrected(meta, c)
+        if corr is not None:
+            base["corrected_failure_rate"] = corr.to_dict()
+        use_corrected = corr is not None and self.stats.judge_correction == "corrected"
+        rate = corr.rate if use_corrected and corr is not None else c.failure_rate
         status = "pass"
         sev = meta.severity
         if c.attempts and c.error_rate > eff.max_error_rate:
@@ -225,11 +253,12 @@ class _Gate:
                      f"({_pct(c.error_rate)}) > allowed {_pct(eff.max_error_rate)}", sev,
                      **base, error_rate=error, max_error_rate=eff.max_error_rate)
         inconclusive = self._inconclusive(meta, c, eff, threshold)
-        if c.judged and c.failure_rate > threshold + 1e-12:
+        if c.judged and rate > threshold + 1e-12:
             status = "breach"
+            what = self._corrected_text(corr) if use_corrected and corr is not None else ""
             self.add("breach", "scenario", meta.id, eff, "on_breach",
                      f"{meta.id} ({sev}): {c.failures}/{c.judged} judged attempts failed "
-                     f"({_pct(c.failure_rate)}, {self.ci_text(c.failures, c.judged)}) > "
+                     f"({_pct(c.failure_rate)}, {self.ci_text(c.failures, c.judged)}{what}) > "
                      f"allowed {_pct(threshold)}", sev, **base)
         elif inconclusive:
             status = "inconclusive" if status == "pass" else status
@@ -238,7 +267,13 @@ class _Gate:
         if test is not None and test.diff > 0:
             status = self._regression(meta, eff, test, status, base)
         return ScenarioRow(meta.id, meta.category, sev, status, c, threshold, failure, error,
-                           test, eff.owner)
+                           test, eff.owner, corr.to_dict() if corr is not None else None)
+
+    def _corrected_text(self, corr: CorrectedRate) -> str:
+        acc = corr.accuracy
+        return (f"; corrected for judge error {_pct(corr.rate)}, {self.stats.confidence:.0%} CI "
+                f"{_pct(corr.interval.low)}–{_pct(corr.interval.high)} ({acc.detector} se "
+                f"{acc.sensitivity:.2f}, sp {acc.specificity:.2f}, {acc.source})")
 
     def _regression(self, meta: ScenarioMeta, eff: Effective, test: TestResult, status: str,
                     base: dict[str, Any]) -> str:
@@ -381,11 +416,13 @@ def verdict_of(reasons: list[Reason]) -> str:
     return _VERDICT_OF_ACTION[worst.action.kind]
 
 
-def decide(policy: Policy, cand: RunEvidence, comparison: Comparison | None = None) -> Decision:
-    """The one computation behind the verdict, the reports and the exit code."""
+def decide(policy: Policy, cand: RunEvidence, comparison: Comparison | None = None,
+           accuracy: dict[str, JudgeAccuracy] | None = None) -> Decision:
+    """The one computation behind the verdict, the reports and the exit code. `accuracy`
+    (per detector) defaults to the policy's `judge_accuracy` source, measured and cached."""
     if comparison is not None and policy.statistics.correction == "holm":
         comparison = _adjusted(comparison)
-    gate = _Gate(policy, cand, comparison)
+    gate = _Gate(policy, cand, comparison, accuracy)
     gate.run_checks()
     rows = [gate.scenario(cand.scenarios[sid], c,
                           comparison.scenarios.get(sid) if comparison else None)
@@ -420,6 +457,7 @@ def decide(policy: Policy, cand: RunEvidence, comparison: Comparison | None = No
         benign=_benign(policy, cand, comparison, conf),
         rollback_to=rollback_to,
         hold_flags=sorted({h for h in holds if h}),
+        judges=dict(sorted(gate.judges_used.items())),
         reviews=[{k: rec.get(k) for k in ("attempt_id", "label", "was", "reviewer", "at",
                                           "reason")} for rec in cand.reviews.values()],
     )

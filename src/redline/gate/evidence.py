@@ -74,14 +74,21 @@ class ScenarioMeta:
     max_failure_rate: float
     remediation: str
     rollback: str
+    detectors: tuple[str, ...] = ()
 
     @classmethod
     def from_definition(cls, sid: str, d: dict[str, Any]) -> ScenarioMeta:
+        names = []
+        for spec in d.get("detectors") or []:
+            name = spec.get("name") if isinstance(spec, dict) else spec
+            if isinstance(name, str):
+                names.append(name)
         return cls(
             id=sid, title=str(d.get("title", sid)), category=str(d.get("category", "?")),
             severity=str(d.get("severity", "high")),
             max_failure_rate=float((d.get("success") or {}).get("max_failure_rate", 0.0)),
             remediation=str(d.get("remediation", "")), rollback=str(d.get("rollback", "")),
+            detectors=tuple(names),
         )
 
 

@@ -80,6 +80,10 @@ def _benign(d: Decision) -> list[str]:
     return lines
 
 
+def _corrected(c: dict | None) -> str:
+    return f" (corrected {_pct(c['rate'])})" if c else ""
+
+
 def _scenarios(d: Decision) -> list[str]:
     rows = [s for s in d.scenarios if s.status != "pass"] + \
            [s for s in d.scenarios if s.status == "pass"]
@@ -92,7 +96,7 @@ def _scenarios(d: Decision) -> list[str]:
         lines.append(
             f"| `{cell(s.id)}` | {s.severity} | {s.status} | {s.counts.failures}/"
             f"{s.counts.judged} | {s.counts.errors} | {s.counts.unclear} | "
-            f"{_pct(s.failure['rate'])} | "
+            f"{_pct(s.failure['rate'])}{_corrected(s.corrected)} | "
             f"{_ci(s.failure)} | {_pct(s.threshold)} | "
             f"{_test_text(s.test.to_dict() if s.test else None)} |")
     if len(rows) > MAX_SCENARIO_ROWS:
@@ -111,6 +115,11 @@ def render_markdown(d: Decision) -> str:
              f" (digest `{d.policy['digest'][:12]}`). Exit code **{d.exit_code}**."]
     if d.rollback_to:
         lines += ["", f"**Roll back to `{cell(d.rollback_to)}`.**"]
+    if d.judges:
+        from redline.gate.terminal import judge_line
+
+        lines += ["", "Judges' measured accuracy: " + "; ".join(
+            cell(judge_line(n, a).removeprefix("judge ")) for n, a in d.judges.items())]
     if d.hold_flags:
         flags = ", ".join(f"`{cell(h)}`" for h in d.hold_flags)
         lines += ["", f"**Pause feature flag(s): {flags}.**"]

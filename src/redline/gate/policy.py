@@ -136,6 +136,12 @@ class StatisticsFile(_Strict):
     alpha: float | None = Field(None, gt=0.0, le=0.5)
     interval: Literal["wilson", "clopper-pearson"] | None = None
     correction: Literal["none", "holm"] | None = None
+    judge_correction: Literal["raw", "corrected"] | None = Field(
+        None, description="which failure rate decisions use: as judged, or corrected for the "
+        "judges' measured error (Rogan-Gladen)")
+    judge_accuracy: str | None = Field(
+        None, min_length=1, description="where the judges' accuracy comes from: 'bundled' "
+        "(the shipped labeled corpus) or a labeled JSONL file (relative to this policy file)")
 
 
 class CoverageFile(_Strict):
@@ -180,6 +186,8 @@ class Statistics:
     alpha: float
     interval: str
     correction: str
+    judge_correction: str = "raw"
+    judge_accuracy: str = "bundled"
 
 
 @dataclass(frozen=True)
@@ -325,6 +333,9 @@ def compose(files: list[LoadedFile]) -> Policy:
             rules.append(SourcedRule(rule, _where(f, "rules", i), len(rules)))
         if m.statistics is not None:
             stats.update(m.statistics.model_dump(exclude_none=True))
+            source = m.statistics.judge_accuracy
+            if source not in (None, "bundled") and not Path(source).is_absolute():
+                stats["judge_accuracy"] = str(Path(f.path).parent / source)
         if m.coverage is not None and m.coverage.baseline is not None:
             merged["coverage_baseline"] = m.coverage.baseline
         for key in ("benign_categories", "rollback_to", "feature_flag"):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from redline.errors import UsageError
 from redline.gate.compare import Comparison, compare_runs
+from redline.gate.correction import JudgeAccuracy
 from redline.gate.decision import Decision, decide
 from redline.gate.evidence import load_run
 from redline.gate.policy import Policy
@@ -18,7 +19,8 @@ class GateResult:
     comparison: Comparison | None
 
 
-def evaluate(store: Store, run_ref: str, baseline_ref: str | None, policy: Policy) -> GateResult:
+def evaluate(store: Store, run_ref: str, baseline_ref: str | None, policy: Policy,
+             accuracy: dict[str, JudgeAccuracy] | None = None) -> GateResult:
     """Decide on a stored run, against a stored baseline run if one is given."""
     candidate = load_run(store, run_ref)
     comparison = None
@@ -27,4 +29,4 @@ def evaluate(store: Store, run_ref: str, baseline_ref: str | None, policy: Polic
         if baseline.run.id == candidate.run.id:
             raise UsageError(f"the baseline and the candidate are the same run {baseline.run.id}")
         comparison = compare_runs(store, baseline, candidate)
-    return GateResult(decide(policy, candidate, comparison), comparison)
+    return GateResult(decide(policy, candidate, comparison, accuracy), comparison)

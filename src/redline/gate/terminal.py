@@ -68,7 +68,24 @@ def print_decision(console: Console, d: Decision) -> None:
         if "baseline" in b:
             line += f", baseline {_pct(b['baseline']['over_refusal']['rate'])}"
         console.print(escape(line))
+    for name, a in d.judges.items():
+        console.print(escape(judge_line(name, a)))
+    mode = d.policy["statistics"].get("judge_correction", "raw")
+    for s in d.scenarios:
+        if s.corrected is not None and s.counts.failures:
+            c = s.corrected
+            console.print(escape(f"{s.id}: failure rate {_pct(c['raw'])}, corrected for judge "
+                                 f"error {_pct(c['rate'])} (CI {_pct(c['ci'][0])}–"
+                                 f"{_pct(c['ci'][1])}); decisions use the {mode} figure"))
     console.print(f"verdict: [{STYLE[d.verdict]}]{escape(d.headline())}[/]")
+
+
+def judge_line(name: str, a: dict) -> str:
+    """A judge's measured accuracy, as every report shows it next to the figures."""
+    se, sp = a["sensitivity_ci"], a["specificity_ci"]
+    return (f"judge {name}: sensitivity {a['sensitivity']:.2f} [{se[0]:.2f}–{se[1]:.2f}], "
+            f"specificity {a['specificity']:.2f} [{sp[0]:.2f}–{sp[1]:.2f}] "
+            f"(tp {a['tp']} fp {a['fp']} tn {a['tn']} fn {a['fn']}, {a['source']})")
 
 
 def _worth_showing(u: UnitComparison) -> bool:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from redline.gate.correction import accuracy_of
+from redline.gate.evidence import ScenarioMeta
 from redline.report.html import render_html
 from redline.report.json_report import build_json
 from redline.report.junit import render_junit
@@ -128,6 +130,8 @@ def write_reports(out_dir: Path, store: Store, run: RunInfo, summary: Summary,
     unclear = findings(store, run.id, "unclear")
     doc = build_json(run, summary, failed, errored, code, unclear)
     doc["reviews"] = list(store.labels(run.id).values())  # labels that override detectors
+    doc["judges"] = accuracy_of([d for defn in store.scenario_definitions(run.id).values()
+                                 for d in ScenarioMeta.from_definition("", defn).detectors])
     paths = {
         "json": out_dir / "report.json",
         "junit": out_dir / "junit.xml",
