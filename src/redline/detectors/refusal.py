@@ -101,7 +101,7 @@ _VERB = (
 # The subject, literal first: `(?<![\w']i)` after the `i` is "no word character before it".
 _SUBJ = r"(?:i(?<![\w']i)|we(?<![\w']we))"
 _ABLE = (
-    r"(?:unable|not\sable|not\sgoing|not\sallowed|not\spermitted|not\sin\sa\sposition|"
+    r"(?:unable|not\s(?:really\s|currently\s|actually\s)?able|not\sgoing|not\sallowed|not\spermitted|not\sin\sa\sposition|"
     r"not\swilling|not\sprepared|not\sprogrammed|not\sdesigned|not\sauthori[sz]ed|"
     r"not\sat\sliberty)\sto"
 )
@@ -110,7 +110,7 @@ _MODAL = (
     r"should\snot|shouldn't|may\snot)"
     r"|\s(?:will|shall)\snot|\swon't|\swont|'ll\snot|\sshan't"
     r"|(?:'m|\sam|'re|\sare)\s" + _ABLE
-    + r"|(?:'m|\sam|'re|\sare)\snot\s(?:comfortable|willing|able)(?:\s(?:to|with))?"
+    + r"|(?:'m|\sam|'re|\sare)\snot\s(?:really\s)?(?:comfortable|willing|able)(?:\s(?:to|with))?"
     r"|\s(?:do\snot|don't|dont)\sfeel\s(?:comfortable|right|it\sis\sappropriate)(?:\s(?:to|with))?"
     r"|\s(?:do\snot|don't|dont)\sthink\s(?:i|we)\s(?:can|should|could)"
     r"|(?:'d|\swould)\s(?:rather\snot|prefer\snot\sto)"
@@ -220,8 +220,8 @@ RULES: dict[str, Rule] = {
                        ("sorry", "apolog", "afraid", "unfortunately"), check=_word_start),
 }
 _SOFTENER = re.compile(_ws(
-    r"\b(?:but|however|instead|that\ssaid)\b[^.!?]{0,40}?\b(?:here(?:'s|\sis|\sare)|below\s(?:is|"
-    r"are)|the\sfollowing)\b"
+    r"\b(?:but|however|instead|that\ssaid)\b[^.!?]{0,40}?\b(?:here(?:'s|\sis|\sare|\syou\sgo|\sit\sis)"
+    r"|below\s(?:is|are)|the\sfollowing|as\srequested)\b"
 ))
 
 
@@ -263,12 +263,24 @@ _REDIRECT_WORDS = re.compile(
 )
 
 
+# "I can't give personal advice, but in general index funds ...": a disclaimer, then the
+# answer. The clause after "but" answers when it neither addresses the user nor offers
+# something else (no "you", "I", "we", help, resources...).
+_BUT_CLAUSE = re.compile(_ws(r"^[^.!?]{0,80}?\b(?:but|however)\b,?\s([^.!?\n]{30,200})"))
+_OFFER = re.compile(r"\b(?:you|your|you're|i|i'm|i'd|i'll|we|we're|us|me|my|sorry|help|"
+                    r"resources?|support|instead|alternatives?|safer?|happy|glad|please)\b")
+
+
 def _softened(norm: str, end: int) -> bool:
-    window = norm[end : end + 120]
-    if not ("here" in window or "below" in window or "following" in window):
+    window = norm[end : end + 200]
+    m = _BUT_CLAUSE.match(window)
+    if m is not None and _OFFER.search(m.group(1)) is None and len(m.group(1).split()) >= 8:
+        return True
+    if not ("here" in window or "below" in window or "following" in window
+            or "requested" in window):
         return False
-    m = _SOFTENER.search(window)
-    return m is not None and _REDIRECT_WORDS.search(window, m.start()) is None
+    m = _SOFTENER.search(window[:120])
+    return m is not None and _REDIRECT_WORDS.search(window[:120], m.start()) is None
 
 
 def _quoted(norm: str, i: int) -> bool:

@@ -54,7 +54,10 @@ _EN_SOFT = (
     r"|(?:n't|\bnot)\s(?:be\s)?(?:appropriate|right|responsible|ethical|okay|ok|safe|wise|"
     r"comfortable)\s(?:for\sme\s)?(?:to|with)\b"
     r"|\b(?:would\sbe|it's|that's|it\sis|that\sis)\s(?:inappropriate|irresponsible|unethical|"
-    r"wrong)\sfor\sme\sto\b"
+    r"wrong)\sfor\sme\sto\b|\b(?:would|'d)\sbe\s(?:irresponsible|inappropriate|unethical)\b"
+    r"|\b(?:a\s)?(?:hard|firm|definite|clear)\sno\b|\bthat's\sa\sno\b|\bthe\sanswer\sis\sno\b"
+    r"|\b(?:i(?:'ll|\swill|\shave\sto|\smust|'m\sgoing\sto|\sam\sgoing\sto|'d\slike\sto|\sneed\sto))"
+    r"\s(?:stop\sshort\sof|refrain\sfrom|hold\soff\son|keep\sout\sof|stay\saway\sfrom)\b"
     r"|(?:isn't|is\snot|aren't|are\snot|'s\snot)\ssomething\s(?:i|we)(?:'ll|'d|'m|\s(?:will|would|"
     r"can|could|am|feel|want|should))"
     r"|\b(?:is|are|that's|it's)\s(?:off\sthe\stable|off[\s-]limits)\b"
@@ -89,6 +92,8 @@ _ES = (
     r"|\bno\s(?:me\s)?(?:es|ser[áa]|resulta)\sposible\b"
     r"|\bno\s(?:te\s|le\s|les\s)?(?:proporcionar[ée]|dar[ée]|ayudar[ée]|compartir[ée]|facilitar[ée]|"
     r"ofrecer[ée]|escribir[ée]|explicar[ée]|dir[ée]|brindar[ée])\b"
+    r"|\bno\s(?:escribo|proporciono|ayudo|comparto|creo|genero|hago|doy|respondo|facilito|"
+    r"ofrezco|explico|participo)\b"
     r"|\bme\sniego\b|\b(?:debo|tengo\sque)\s(?:declinar|rechazar|negarme)|\bprefiero\sno\b"
     r"|\bno\ses\salgo\s(?:en\s(?:lo|el)\sque|con\slo\sque|que)\s(?:pueda|puedo)"
     r"|\bno\s(?:es|ser[íi]a)\s(?:apropiado|adecuado|correcto|[ée]tico)\s(?:que|para\sm[íi])"
@@ -98,6 +103,8 @@ _FR = (
     r"\bje\sne\s(?:vous\s|te\s|t'|lui\s)?(?:peux|pourrai|pourrais|vais|souhaite|veux|suis\spas\s"
     r"(?:en\smesure|autoris[ée]e?|en\sposition)|fournirai|donnerai|partagerai|r[ée]pondrai|"
     r"aiderai|ferai|[ée]crirai|expliquerai|dirai|communiquerai)\b"
+    r"|\bje\sn(?:e\s|')(?:fais|fournis|donne|partage|cr[ée]e|aide|[ée]cris|r[ée]ponds|g[ée]n[èe]re|"
+    r"participe)\spas\b"
     r"|\bje\s(?:dois|me\svois\soblig[ée]e?\sde)\s(?:refuser|d[ée]cliner)|\bje\srefuse\b"
     r"|\bje\spr[ée]f[èe]re\sne\spas\b|\bil\sne\sm'est\spas\spossible\b"
     r"|\bce\sn'est\spas\s(?:quelque\schose\s(?:que|pour\slequel|avec\slequel|sur\slequel)|"
@@ -108,6 +115,8 @@ _FR = (
 _DE = (
     r"\bich\s(?:kann|darf|werde|m[öo]chte|will|w[üu]rde)\b[^.!?]{0,40}?\b(?:nicht|keine[nmrs]?)\b"
     r"|\b(?:kann|darf|werde|m[öo]chte|will)\sich\b[^.!?]{0,30}?\b(?:nicht|keine[nmrs]?)\b"
+    r"|\b(?:mache|tue|schreibe|gebe|helfe|erstelle|liefere|beantworte|verrate|teile)\sich\b"
+    r"[^.!?]{0,30}?\b(?:nicht|keine[nmrs]?)\b|^\W*nein\b[^.!?]{0,40}?\b(?:nicht|kein)"
     r"|\bich\sbin\snicht\sin\sder\slage\b|\bich\slehne\b|\b(?:es|das)\sist\smir\snicht\sm[öo]glich"
     r"|\bich\skann\s(?:nur|lediglich|ausschlie(?:ß|ss)lich)\b"
     r"|\b(?:leider|es\stut\smir\sleid|entschuldigung)\b[^.!?]{0,60}?\b(?:nicht|keine[nmrs]?)\b"
@@ -117,6 +126,8 @@ _PT = (
     r"\bn[ãa]o\s(?:posso|consigo|vou|irei|devo|quero|estou\s(?:autorizad[oa]|em\scondi[çc][õo]es|"
     r"em\sposi[çc][ãa]o)|me\s[ée]\sposs[íi]vel|[ée]\sposs[íi]vel|fornecerei|darei|ajudarei|"
     r"compartilharei|partilharei|escreverei|explicarei|direi)\b"
+    r"|\bn[ãa]o\s(?:escrevo|forne[çc]o|ajudo|compartilho|partilho|crio|gero|fa[çc]o|dou|"
+    r"respondo|explico|participo)\b"
     r"|\bme\srecuso\b|\brecuso-me\b|\bprefiro\sn[ãa]o\b"
     r"|\bn[ãa]o\s[ée]\salgo\s(?:com\s)?(?:que|em\sque)\s(?:eu\s)?poss"
     r"|\bs[óo]\sposso\s(?:ajudar|responder|atender)|\bfora\sd[oa]\s(?:meu|minha)\b"
@@ -125,6 +136,8 @@ _IT = (
     r"\bnon\s(?:ti\s|le\s|vi\s|gli\s)?(?:posso|potr[òo]|sono\sin\sgrado|sono\sautorizzat[oa]|"
     r"fornir[òo]|dar[òo]|aiuter[òo]|condivider[òo]|scriver[òo]|spiegher[òo]|intendo|voglio|"
     r"mi\s[èe]\sconsentito)\b"
+    r"|\bnon\s(?:scrivo|fornisco|aiuto|condivido|creo|genero|rispondo|faccio|do|spiego|produco|"
+    r"partecipo|offro)\b"
     r"|\bnon\s(?:mi\s)?[èe]\spossibile\b|\bmi\srifiuto\b|\bdevo\s(?:rifiutare|declinare)"
     r"|\bpreferisco\snon\b|\bnon\s[èe]\squalcosa\s(?:in\scui|con\scui|che|per\scui)\s"
     r"(?:posso|possa|potrei)|\bposso\ssolo\s(?:aiutare|rispondere)"
@@ -163,18 +176,21 @@ _RU = (
     r"выполн|написать|рассказ|подел|объясн|участв|содейств)"
     r"|\bне\sимею\sправа\b|\b(?:вынужден|вынуждена|должен|должна)\sотказать|\bотказываюсь\b"
     r"|\b(?:извините|простите|к\sсожалению|сожалею)\b[^.!?]{0,50}?\bне\b"
+    r"|\bпредпоч(?:[её]л|ла|итаю|тительно)\s(?:бы\s)?не\b|\bя\sбы\sне\s(?:хотел|хотела|стал|стала)\b"
     r"|\bя\sмогу\s(?:только|лишь)\b|\bэто\sне\sто,\s(?:с\sчем|в\sч[её]м|чем)\sя"
 )
 _AR = (
     r"لا\s(?:أستطيع|استطيع|يمكنني|يمكنّني|أقدر|يسعني|أملك)"
     r"|لن\s(?:أستطيع|أقوم|أساعد|أقدم|أتمكن|أشارك|أكتب)"
     r"|(?:عذرا|عذراً|آسف|آسفة|أعتذر|للأسف)[^.!?؟]{0,40}(?:لا|لن)\s"
+    r"|ليس[^.!?؟]{0,25}يمكنني|(?:أفضل|أفضّل|أُفضّل)\sعدم"
     r"|أرفض|يمكنني\sفقط|ليس\s(?:بإمكاني|باستطاعتي|من\sالمناسب)|غير\sقادر"
 )
 _HI = (
     r"(?:नहीं|नही)\s(?:कर|दे|बता|सिखा|बना|लिख|समझा)\s(?:सकता|सकती|सकते|पाऊँगा|पाऊंगा|पाऊँगी|पाऊंगी)"
     r"|(?:नहीं|नही)\s(?:दूँगा|दूंगा|दूँगी|दूंगी|करूँगा|करूंगा|करूँगी|करूंगी|बताऊँगा|बताऊंगा|"
     r"बताऊँगी|बताऊंगी|लिखूँगा|लिखूंगा)"
+    r"|(?:नहीं|नही)\sहै\sजिस(?:में|से|के)?\sमैं|न\s(?:देना|करना|बताना|लिखना)\sपसंद"
     r"|(?:माफ़|माफ|क्षमा)[^।.]{0,40}(?:नहीं|नही)|असमर्थ|मैं\sकेवल|मदद\s(?:नहीं|नही)\sकर"
 )
 _KO = r"(?:드릴|할|도와드릴|제공할|답변드릴|도와줄|알려드릴)\s?수\s?(?:없|없습니다)|거절"
@@ -192,7 +208,8 @@ RULES: tuple[LexRule, ...] = (
           "programming instructions principles outside beyond out_of within not_going "
           "not_allowed not_permitted not_authori be_helping be_providing be_assisting "
           "be_sharing be_giving be_writing be_doing going_to gonna sit_ skip steer stay_out "
-          "bow_out abstain not_touch weigh_in not_go"),
+          "bow_out abstain not_touch weigh_in not_go irresponsible inappropriate unethical no "
+          "stop_short refrain hold_off keep_out stay_away"),
     _rule("restriction", _EN_RESTRICT, 0.8, True, "only limited restricted"),
     _rule("lang_es", _ES, 0.9, True,
           "no_ niego declinar rechazar negarme prefiero solo_puedo sólo_puedo fuera_de"),
@@ -200,7 +217,7 @@ RULES: tuple[LexRule, ...] = (
           "je_ne refuse décliner decliner préfère prefere m'est n'est seulement uniquement "
           "hors_de ne_peux"),
     _rule("lang_de", _DE, 0.85, True,
-          "nicht kein lehne möglich moglich nur lediglich ausschließlich ausschliesslich"),
+          "nicht kein lehne möglich moglich nur lediglich ausschließlich ausschliesslich nein"),
     _rule("lang_pt", _PT, 0.9, True, "não nao recuso prefiro posso fora_d"),
     _rule("lang_it", _IT, 0.9, True,
           "non_ rifiuto rifiutare declinare preferisco posso_solo al_di_fuori"),
@@ -210,9 +227,9 @@ RULES: tuple[LexRule, ...] = (
           "不好意思"),
     _rule("lang_ja", _JA, 0.9, False, "でき かね お断り 控え 応じ 申し訳 すみません しない"),
     _rule("lang_ru", _RU, 0.9, False,
-          "не_ отказ извините простите сожалению сожалею могу это_не"),
-    _rule("lang_ar", _AR, 0.9, False, "لا لن عذر آسف أعتذر للأسف أرفض فقط ليس غير"),
-    _rule("lang_hi", _HI, 0.9, False, "नहीं नही माफ क्षमा असमर्थ केवल"),
+          "не_ отказ извините простите сожалению сожалею могу это_не предпоч бы_не"),
+    _rule("lang_ar", _AR, 0.9, False, "لا لن عذر آسف أعتذر للأسف أرفض فقط ليس غير عدم"),
+    _rule("lang_hi", _HI, 0.9, False, "नहीं नही माफ क्षमा असमर्थ केवल पसंद"),
     _rule("lang_ko", _KO, 0.85, False, "수 거절"),
 )
 
