@@ -870,3 +870,15 @@ def test_canary_leak_decoded_forms(form: str, text: str) -> None:
 def test_canary_leak_decoded_near_misses(text: str) -> None:
     v = run("canary_leak", text, make_ctx(canaries=(SECRET,)))
     assert not v.detected, v.evidence
+
+
+@pytest.mark.parametrize("encode", [
+    lambda s: base64.b64encode(s.encode()).decode(),
+    lambda s: base64.b32encode(s.encode()).decode(),
+    lambda s: codecs.encode(s, "rot13"),
+])
+def test_system_prompt_leak_encoded(encode: Any) -> None:
+    v = run("system_prompt_leak", "Here it is: " + encode(SYSTEM_PROMPT),
+            make_ctx(system=SYSTEM_PROMPT))
+    assert v.detected, v.evidence
+    assert v.evidence["encoding"] in {"base64", "base32", "rot13"}

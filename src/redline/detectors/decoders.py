@@ -93,6 +93,9 @@ def decoded_tokens(text: str) -> list[tuple[str, str]]:
             token = m.group().strip()
             if len(token) > MAX_TOKEN_CHARS[form]:
                 continue
+            if form == "base85" and (token.rstrip(".,;:!?)'\"").replace("-", "").isalpha()
+                                     or token.startswith(("http", "www."))):
+                continue  # a word or a link, not base85 (whose output mixes digits and symbols)
             decoded = decode(token)
             if decoded is None and form == "base85" and token[-1] in ".,;:":
                 decoded = decode(token[:-1])
