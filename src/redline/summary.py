@@ -18,33 +18,61 @@ class ExitCode(IntEnum):
 
 @dataclass
 class Tally:
-    attempts: int = 0
+    """Outcome counts, and the one definition of each rate (reports, gate, risks, load).
+
+    failure_rate: failures over judged attempts (a pass or a fail); errors and unclear
+    outcomes are evidence of nothing, so they are not in its denominator.
+    error_rate: errors over all attempts.
+    """
+
     passes: int = 0
     failures: int = 0
     errors: int = 0
     unclear: int = 0  # the detectors could not decide: neither a pass nor a failure
 
-    def add(self, outcome: str) -> None:
-        self.attempts += 1
-        if outcome == "pass":
-            self.passes += 1
-        elif outcome == "fail":
-            self.failures += 1
-        elif outcome == "unclear":
-            self.unclear += 1
-        else:  # an error, or anything else: never a pass
-            self.errors += 1
+    @property
+    def attempts(self) -> int:
+        return self.passes + self.failures + self.errors + self.unclear
+
+    @property
+    def judged(self) -> int:
+        """Attempts with a decided verdict; errors and unclear ones are evidence of nothing."""
+        return self.passes + self.failures
+
+    @property
+    def undecided(self) -> int:
+        """Errors and unclear verdicts: either could hide a failure."""
+        return self.errors + self.unclear
 
     @property
     def failure_rate(self) -> float:
-        return self.failures / self.attempts if self.attempts else 0.0
+        return self.failures / self.judged if self.judged else 0.0
 
     @property
     def error_rate(self) -> float:
         return self.errors / self.attempts if self.attempts else 0.0
 
+    def add(self, outcome: str, n: int = 1) -> None:
+        if outcome == "pass":
+            self.passes += n
+        elif outcome == "fail":
+            self.failures += n
+        elif outcome == "unclear":
+            self.unclear += n
+        else:  # an error, or anything unknown: never a pass
+            self.errors += n
+
+    def __iadd__(self, other: Tally) -> Tally:
+        self.passes += other.passes
+        self.failures += other.failures
+        self.errors += other.errors
+        self.unclear += other.unclear
+        return self
+
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "failure_rate": round(self.failure_rate, 4),
+        return {"attempts": self.attempts, "passes": self.passes, "failures": self.failures,
+                "errors": self.errors, "unclear": self.unclear, "judged": self.judged,
+                "failure_rate": round(self.failure_rate, 4),
                 "error_rate": round(self.error_rate, 4)}
 
 

@@ -8,59 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from redline.store import RunInfo, Store
+from redline.summary import Tally as Counts  # one tally: one failure-rate definition
 
 EXAMPLES = 5  # attempt ids kept per scenario as evidence
-
-
-@dataclass
-class Counts:
-    passes: int = 0
-    failures: int = 0
-    errors: int = 0
-    unclear: int = 0  # the detectors could not decide: inconclusive, never a pass
-
-    @property
-    def attempts(self) -> int:
-        return self.passes + self.failures + self.errors + self.unclear
-
-    @property
-    def judged(self) -> int:
-        """Attempts with a decided verdict; errors and unclear ones are evidence of nothing."""
-        return self.passes + self.failures
-
-    @property
-    def undecided(self) -> int:
-        """Errors and unclear verdicts: either could hide a failure."""
-        return self.errors + self.unclear
-
-    @property
-    def failure_rate(self) -> float:
-        return self.failures / self.judged if self.judged else 0.0
-
-    @property
-    def error_rate(self) -> float:
-        return self.errors / self.attempts if self.attempts else 0.0
-
-    def add(self, outcome: str, n: int = 1) -> None:
-        if outcome == "pass":
-            self.passes += n
-        elif outcome == "fail":
-            self.failures += n
-        elif outcome == "unclear":
-            self.unclear += n
-        else:  # an error, or anything unknown: never a pass
-            self.errors += n
-
-    def __iadd__(self, other: Counts) -> Counts:
-        self.passes += other.passes
-        self.failures += other.failures
-        self.errors += other.errors
-        self.unclear += other.unclear
-        return self
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"attempts": self.attempts, "passes": self.passes, "failures": self.failures,
-                "errors": self.errors, "unclear": self.unclear, "judged": self.judged}
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def render_junit(run: RunInfo, summary: Summary, failed: list[Any], errored: lis
             t = summary.scenarios[sid]
             status = summary.status(sid)
             case = ET.SubElement(suite, "testcase", classname=f"redline.{category}", name=sid)
-            msg = (f"{t.failures}/{t.attempts} attempts failed ({t.failure_rate:.1%}), "
+            msg = (f"{t.failures}/{t.judged} judged attempts failed ({t.failure_rate:.1%}), "
                    f"{t.errors} errors, {t.unclear} unclear; "
                    f"allowed {summary.info[sid].max_failure_rate:.1%}")
             detail = "\n\n".join(
