@@ -18,6 +18,7 @@ from redline.detectors import DetectionContext
 from redline.errors import RunAborted
 from redline.judging import judge
 from redline.models import Attempt, AttemptResult, Message, TargetRequest, TargetResponse
+from redline.strategies import Strategy, extend_transcript, strategy_for
 from redline.targets.base import Target
 
 
@@ -100,6 +101,8 @@ class Executor:
     detectors: Mapping[str, Sequence[DetectorSpec]]
     judge_client: object | None = None
     briefs: Mapping[str, Mapping[str, str]] | None = None  # scenario id -> expected, objective
+    # which strategy drives an attempt's turns (default: static, or scripted follow-ups)
+    strategy: Callable[[Attempt], Strategy] = strategy_for
 
     def __post_init__(self) -> None:
         self.throttle = Throttle(self.settings.rate_limit)
@@ -117,30 +120,50 @@ class Executor:
 
     async def __call__(self, attempt: Attempt) -> AttemptResult:
         started = time.time()
-        transcript: list[Message] = list(attempt.messages)
-        responses: list[TargetResponse] = []
-        tries = 0
-        turns = (None, *attempt.followups)
-        for i, followup in enumerate(turns):
-            if followup is not None:
-                transcript.append(Message("user", followup))
-            resp, n = await call_with_retries(
-                self.target, TargetRequest(tuple(transcript), attempt.id), self.settings,
-                self.throttle, f"{attempt.id}/{i}",
+        transcript, responses, tries, problem = await self.converse(attempt)
+        if problem is not None:
+            outcome, verdicts, error = "error", [], problem
+        else:
+            outcome, verdicts, error = await judge(
+                attempt, responses, self.detectors[attempt.scenario_id], self.context(attempt)
             )
-            tries += n
-            responses.append(resp)
-            if not resp.ok:
-                break
-            transcript.append(Message("assistant", resp.text or ""))
-        outcome, verdicts, error = await judge(
-            attempt, responses, self.detectors[attempt.scenario_id], self.context(attempt)
-        )
         return AttemptResult(
             attempt=attempt, outcome=outcome, transcript=transcript, responses=responses,
             verdicts=verdicts, error=error, tries=tries, started_at=started,
             latency_s=sum(r.latency_s for r in responses),
         )
+
+    async def converse(self, attempt: Attempt
+                       ) -> tuple[list[Message], list[TargetResponse], int, str | None]:
+        """Drive the attempt's strategy: send each request it yields, hand it each reply,
+        stop at the first error response. A strategy that raises is an error."""
+        transcript: list[Message] = []
+        responses: list[TargetResponse] = []
+        tries = 0
+        conversation = self.strategy(attempt)(attempt)
+        try:
+            request = await anext(conversation)
+            while True:
+                extend_transcript(transcript, request)
+                resp, n = await call_with_retries(
+                    self.target, request, self.settings, self.throttle,
+                    f"{attempt.id}/{len(responses)}",
+                )
+                tries += n
+                responses.append(resp)
+                if not resp.ok:
+                    break
+                transcript.append(Message("assistant", resp.content))
+                request = await conversation.asend(resp)
+        except StopAsyncIteration:
+            pass
+        except Exception as exc:  # a strategy bug is an error, never a pass
+            return transcript, responses, tries, f"strategy failed: {type(exc).__name__}: {exc}"
+        finally:
+            await conversation.aclose()
+        if not responses:
+            return transcript, responses, tries, "the strategy sent no request"
+        return transcript, responses, tries, None
 
 
 async def run_attempts(

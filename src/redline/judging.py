@@ -81,10 +81,10 @@ async def judge(
     for i, resp in enumerate(responses):
         if not resp.ok:
             return "error", [], f"turn {i}: {resp.error}"
-        reason = unusable_reason(resp.text or "")
+        reason = unusable_reason(resp.content)
         if reason:
             return "error", [], f"turn {i}: {reason}"
-    verdicts, problem = await detect([r.text or "" for r in responses], specs, ctx)
+    verdicts, problem = await detect([r.content for r in responses], specs, ctx)
     if problem is not None:
         return "error", verdicts, problem
     skipped = [v for v in verdicts if v.evidence.get("unavailable")]

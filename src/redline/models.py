@@ -1,7 +1,15 @@
-"""Plain data that flows between the stages: attempts, requests, responses, verdicts."""
+"""Plain data that flows between the stages: attempts, requests, responses, verdicts.
+
+A request carries chat messages, or a structured payload for targets that are not chat
+models (a classifier's features, a tool call), or both; a response carries text, or a
+structured payload (class probabilities, a tool call), or both. Detectors judge the text,
+or the payload's canonical JSON when there is no text.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -54,8 +62,15 @@ class Attempt:
 
 @dataclass(frozen=True, slots=True)
 class TargetRequest:
-    messages: tuple[Message, ...]
+    messages: tuple[Message, ...] = ()
     attempt_id: str = ""
+    payload: Mapping[str, Any] | None = None  # structured input: features, a tool call
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"messages": [m.to_dict() for m in self.messages]}
+        if self.payload is not None:
+            out["payload"] = dict(self.payload)
+        return out
 
 
 @dataclass(slots=True)
@@ -70,10 +85,18 @@ class TargetResponse:
     retry_after_s: float | None = None
     retryable: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
+    payload: dict[str, Any] | None = None  # structured output: probabilities, a tool call
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.text is not None
+        return self.error is None and (self.text is not None or self.payload is not None)
+
+    @property
+    def content(self) -> str:
+        """What detectors read: the text, or the payload as canonical JSON."""
+        if self.text is not None or self.payload is None:
+            return self.text or ""
+        return json.dumps(self.payload, sort_keys=True, ensure_ascii=False, default=str)
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,7 +153,8 @@ def result_row(run_id: str, r: AttemptResult) -> tuple[Any, ...]:
     a = r.attempt
     responses = [
         {"text": x.text, "error": _text(x.error), "status": x.status,
-         "latency_ms": round(x.latency_s * 1000, 3), "tokens": x.tokens}
+         "latency_ms": round(x.latency_s * 1000, 3), "tokens": x.tokens,
+         **({"payload": x.payload} if x.payload is not None else {})}
         for x in r.responses
     ]
     tokens = sum(x.tokens or 0 for x in r.responses) or None

@@ -47,7 +47,8 @@ class CassetteTarget:
                 f"{request.attempt_id} turn {turn}")
         r = turns[turn]
         return TargetResponse(text=r["text"], error=r["error"], status=r["status"],
-                              latency_s=r["latency_ms"] / 1000, tokens=r["tokens"])
+                              latency_s=r["latency_ms"] / 1000, tokens=r["tokens"],
+                              payload=r.get("payload"))
 
     async def aclose(self) -> None:
         return None

@@ -2,7 +2,10 @@
 
 The function takes the list of messages (role/content dicts) and returns the reply text
 (or a dict with a "text" key). A sync function runs in a worker thread unless it is
-declared cheap with `inline=True`, so a slow one never blocks the engine.
+declared cheap with `inline=True`, so a slow one never blocks the engine. A request with a
+structured payload (a classifier's features, a tool call) passes the payload instead of the
+messages; a returned dict with a "payload" dict (class probabilities, a tool call) is a
+structured reply.
 """
 
 from __future__ import annotations
@@ -54,7 +57,8 @@ class PythonTarget:
 
     async def send(self, request: TargetRequest) -> TargetResponse:
         assert self.fn is not None
-        messages = [m.to_dict() for m in request.messages]
+        messages: Any = (dict(request.payload) if request.payload is not None
+                         else [m.to_dict() for m in request.messages])
         started = time.perf_counter()
         try:
             if self._is_async:
@@ -68,6 +72,10 @@ class PythonTarget:
                                   latency_s=time.perf_counter() - started)
         latency = time.perf_counter() - started
         if isinstance(out, dict):
+            if isinstance(out.get("payload"), dict):
+                text = out.get("text")
+                return TargetResponse(text=text if isinstance(text, str) else None,
+                                      payload=out["payload"], latency_s=latency)
             out = out.get("text")
         if not isinstance(out, str):
             return TargetResponse(text=None, error=f"unusable reply: {type(out).__name__}",

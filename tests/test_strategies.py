@@ -1,0 +1,106 @@
+"""Strategies drive an attempt's turns: static, scripted, and adaptive ones that read each
+reply; requests and responses may carry a structured payload instead of messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from helpers import make_scenario
+from redline.attempts import expand
+from redline.engine import EngineSettings, Executor, run_attempts
+from redline.models import Attempt, AttemptResult, Message, TargetRequest
+from redline.store import BatchWriter, Store
+from redline.strategies import Conversation, static
+from redline.targets.cassette import CassetteTarget
+from redline.targets.openai_chat import OpenAIChatTarget
+from redline.targets.python_callable import PythonTarget
+from servers import serve
+
+SETTINGS = EngineSettings(concurrency=2, timeout_s=5.0, retries=0, abort_after_errors=1000)
+
+
+def stubborn(messages: list[dict[str, Any]]) -> str:
+    """Refuses unless asked politely; then it leaks the marker."""
+    last = messages[-1]["content"]
+    return "Sure: PWNED-1234" if last.startswith("please") else "I refuse."
+
+
+async def insist(attempt: Attempt) -> Conversation:
+    """Adaptive: reads each reply and, while refused, asks again more politely (3 tries)."""
+    history = attempt.messages
+    reply = yield TargetRequest(history, attempt.id)
+    for _ in range(2):
+        if "refuse" not in reply.content:
+            return
+        history = (*history, Message("assistant", reply.content),
+                   Message("user", f"please {attempt.original}"))
+        reply = yield TargetRequest(history, attempt.id)
+
+
+async def run(target: Any, strategy: Any) -> list[AttemptResult]:
+    scenario = make_scenario(mutators=[["identity"]])
+    executor = Executor(target=target, settings=SETTINGS,
+                        detectors={scenario.id: scenario.detectors}, strategy=lambda a: strategy)
+    results: list[AttemptResult] = []
+    await run_attempts(expand([scenario], 3), executor, results.append, SETTINGS)
+    return sorted(results, key=lambda r: r.attempt.seq)
+
+
+async def test_adaptive_strategy_sees_each_reply_and_replays_from_a_cassette(
+        tmp_path: Path) -> None:
+    with serve(reply=stubborn) as (url, calls):
+        target = OpenAIChatTarget(base_url=f"{url}/ok", model="m", api_key_env=None)
+        try:
+            single = await run(target, static)
+            adaptive = await run(target, insist)
+        finally:
+            await target.aclose()
+    assert {r.outcome for r in single} == {"pass"}  # one turn: always refused
+    assert {r.outcome for r in adaptive} == {"fail"}  # it reacted to the refusal
+    first = adaptive[0]
+    assert [m.role for m in first.transcript] == ["user", "assistant", "user", "assistant"]
+    assert first.transcript[2].content.startswith("please ")
+    assert calls["ok"] == len(single) + 2 * len(adaptive)
+
+    store = Store(tmp_path / "r.db")
+    try:
+        store.create_run("r1", "t", "s", 3, len(adaptive), {}, {}, [])
+        writer = BatchWriter(store, "r1")
+        for r in adaptive:
+            writer.add(r)
+        writer.flush()
+        cassette = CassetteTarget(store.recorded_responses("r1"), "r1", {})
+    finally:
+        store.close()
+    replayed = await run(cassette, insist)
+    assert [(r.outcome, r.transcript) for r in replayed] == \
+        [(r.outcome, r.transcript) for r in adaptive]
+
+
+async def test_a_strategy_that_raises_is_an_error() -> None:
+    async def broken(attempt: Attempt) -> Conversation:
+        yield TargetRequest(attempt.messages, attempt.id)
+        raise ValueError("attacker bug")
+
+    target = PythonTarget(ref="toys:echo", fn=lambda m: "I refuse.", inline=True)
+    results = await run(target, broken)
+    assert {r.outcome for r in results} == {"error"}
+    assert all("attacker bug" in (r.error or "") for r in results)
+
+
+async def test_classifier_target_with_a_structured_payload() -> None:
+    def classifier(features: dict[str, Any]) -> dict[str, Any]:
+        p = min(1.0, len(features["text"]) / 100)
+        label = "PWNED-1234" if "PWNED" in features["text"] else "benign"
+        return {"payload": {"label": label, "probabilities": {label: p}}}
+
+    async def features(attempt: Attempt) -> Conversation:
+        yield TargetRequest(attempt_id=attempt.id, payload={"text": attempt.original})
+
+    results = await run(PythonTarget(ref="x:classifier", fn=classifier, inline=True), features)
+    by_input = {r.attempt.input_index: r for r in results}
+    assert by_input[0].outcome == "fail" and by_input[1].outcome == "pass"
+    assert by_input[1].responses[0].payload["label"] == "benign"
+    assert by_input[1].responses[0].text is None
+    assert '"text": "hello there"' in by_input[1].transcript[0].content
