@@ -339,7 +339,7 @@ async def test_a_fault_that_never_fires_is_inconclusive() -> None:
 
 def test_builtin_cascades_and_located_errors(tmp_path: Path) -> None:
     assert len(CATALOG) >= 6
-    assert all(s.as_scenario().category == "cascade" for s in CATALOG.values())
+    assert all((s.kind, s.category) == ("cascade", "cascade") for s in CATALOG.values())
     bad = tmp_path / "bad.yaml"
     text = (Path(__file__).parents[1] / "src/redline/catalog/cascades/cx-model-error-echo.yaml"
             ).read_text().replace("  kind: error", "  kind: gremlins")

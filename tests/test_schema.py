@@ -156,3 +156,25 @@ def test_suite_file(tmp_path: Path) -> None:
     chosen = load_suite(str(path))
     assert chosen and all(s.category in ("pii_leak", "benign_control") for s in chosen)
     assert all(s.severity != "low" for s in chosen)
+
+
+def test_one_header_and_a_body_chosen_by_kind() -> None:
+    from redline.cascade.schema import CascadeScenario, LoadScenario, builtin_cascades
+    from redline.catalog import builtin_catalog
+    from redline.catalog.schema import KINDS, ScenarioHeader, parse_scenario
+
+    header = {"kind", "id", "version", "title", "objective", "category", "tags", "severity",
+              "author", "expected", "success", "remediation", "rollback", "references"}
+    assert set(ScenarioHeader.model_fields) == header
+    assert {"probe", "cascade", "load"} <= set(KINDS)
+    for model in (CascadeScenario, LoadScenario, KINDS["probe"]):
+        assert issubclass(model, ScenarioHeader) and header <= set(model.model_fields)
+    probe, cascade = builtin_catalog()[0], builtin_cascades()[0]
+    assert (probe.kind, cascade.kind) == ("probe", "cascade")
+    for scenario in (probe, cascade):  # what the store keeps round-trips to the same kind
+        assert parse_scenario(scenario.model_dump(mode="json")) == scenario
+    old = probe.model_dump(mode="json")
+    del old["kind"]  # runs stored before kinds existed are probes
+    assert parse_scenario(old) == probe
+    with pytest.raises(ValueError, match="unknown scenario kind"):
+        parse_scenario({**old, "kind": "gremlins"})

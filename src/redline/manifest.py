@@ -9,7 +9,7 @@ from importlib import metadata
 from typing import Any
 
 from redline import __version__
-from redline.catalog.schema import Scenario
+from redline.catalog.schema import ScenarioHeader
 from redline.store import dumps, utc_now
 
 # every one is pinned in requirements/local.txt, so runs from one commit record the same set
@@ -32,14 +32,14 @@ def config_hash(config: dict[str, Any]) -> str:
     return hashlib.sha256(dumps(config).encode()).hexdigest()
 
 
-def catalog_digest(scenarios: list[Scenario]) -> str:
+def catalog_digest(scenarios: list[ScenarioHeader]) -> str:
     h = hashlib.sha256()
     for s in scenarios:
         h.update(dumps(s.model_dump(mode="json")).encode())
     return h.hexdigest()
 
 
-def build_manifest(config: dict[str, Any], scenarios: list[Scenario], target: dict[str, Any],
+def build_manifest(config: dict[str, Any], scenarios: list[ScenarioHeader], target: dict[str, Any],
                    seed: int, planned: int) -> dict[str, Any]:
     return {
         "config_hash": config_hash(config),

@@ -5,17 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from redline.attempts import count_attempts, expand
 from redline.catalog import load_suite
-from redline.catalog.schema import Scenario
+from redline.catalog.schema import Scenario, ScenarioHeader, parse_scenario
 from redline.config import ScanConfig
 from redline.detectors.judge import LLMJudge, RecordedJudge
 from redline.engine import EngineSettings, Executor, run_attempts
@@ -23,7 +21,7 @@ from redline.errors import RunAborted, UsageError
 from redline.manifest import build_manifest
 from redline.models import Attempt, AttemptResult
 from redline.report import write_reports
-from redline.store import BatchWriter, RunInfo, Store
+from redline.store import BatchWriter, RunInfo, Store, new_run_id
 from redline.summary import ExitCode, ScenarioInfo, Summary, exit_code, summarise
 from redline.targets.base import Target
 from redline.targets.cassette import CassetteTarget
@@ -41,12 +39,7 @@ class ScanResult:
     wall_s: float
 
 
-def new_run_id() -> str:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    return f"{stamp}-{secrets.token_hex(3)}"
-
-
-def scenario_info(scenarios: list[Scenario]) -> dict[str, ScenarioInfo]:
+def scenario_info(scenarios: list[ScenarioHeader]) -> dict[str, ScenarioInfo]:
     return {
         s.id: ScenarioInfo(s.title, s.category, s.severity, s.success.max_failure_rate)
         for s in scenarios
@@ -109,8 +102,14 @@ class Plan:
 
 
 def _stored_scenarios(store: Store, run_id: str) -> list[Scenario]:
+    """The run's probe scenarios, for a replay or a resume (other kinds have their own runs)."""
     defs = store.scenario_definitions(run_id)
-    return [Scenario.model_validate(defs[k]) for k in sorted(defs)]
+    scenarios = [parse_scenario(defs[k]) for k in sorted(defs)]
+    other = sorted({s.kind for s in scenarios if not isinstance(s, Scenario)})
+    if other:
+        raise UsageError(f"run {run_id} is a {'/'.join(other)} run: replay and resume take "
+                         "scan runs; run the experiment again instead")
+    return [s for s in scenarios if isinstance(s, Scenario)]
 
 
 def _judging_context(target: Target) -> dict[str, Any]:
@@ -254,7 +253,7 @@ def redacted_config(config: Any) -> Any:
 def scenario_info_from_store(store: Store, run_id: str) -> dict[str, ScenarioInfo]:
     """Criteria as they were when the run was made, not as the catalog has them now."""
     defs = store.scenario_definitions(run_id).values()
-    return scenario_info([Scenario.model_validate(d) for d in defs])
+    return scenario_info([parse_scenario(d) for d in defs])
 
 
 def stored_summary(store: Store, info: RunInfo, reviewed: bool = True) -> Summary:

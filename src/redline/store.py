@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import time
 from collections import deque
@@ -188,6 +189,12 @@ def _allow_unclear(db: sqlite3.Connection) -> None:
         db.execute(f"PRAGMA schema_version = {int(version) + 1}")
         db.execute("PRAGMA writable_schema = OFF")
     db.execute("PRAGMA integrity_check").fetchall()
+
+
+def new_run_id() -> str:
+    """A run id: UTC time stamp and a random suffix (every kind of run)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return f"{stamp}-{secrets.token_hex(3)}"
 
 
 @dataclass

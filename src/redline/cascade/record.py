@@ -12,9 +12,7 @@ summary under `cascade` (and `load` for load runs).
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +21,13 @@ from redline.cascade.experiment import Observation
 from redline.cascade.journal import Journal
 from redline.cascade.load import Ramp, Sample
 from redline.cascade.loadtest import LoadResult
-from redline.cascade.schema import CascadeScenario
-from redline.catalog.schema import Scenario
+from redline.cascade.schema import CascadeScenario, LoadScenario
+from redline.catalog.schema import ScenarioHeader
 from redline.manifest import build_manifest
 from redline.models import Attempt, AttemptResult, Message, Outcome, TargetResponse, Verdict
 from redline.report import write_reports
-from redline.store import BatchWriter, RunInfo, Store, dumps
+from redline.store import BatchWriter, RunInfo, Store, dumps, new_run_id
 from redline.summary import ExitCode, ScenarioInfo, Summary, summarise
-
-
-def new_run_id() -> str:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    return f"{stamp}-{secrets.token_hex(3)}"
 
 
 def observation_result(o: Observation) -> AttemptResult:
@@ -88,9 +81,9 @@ def experiment_result(j: Journal, scenario: CascadeScenario, seed: int, seq: int
                          error=j.problem)
 
 
-def _info(scenario: Scenario, max_failure_rate: float = 0.0) -> dict[str, ScenarioInfo]:
+def _info(scenario: ScenarioHeader) -> dict[str, ScenarioInfo]:
     return {scenario.id: ScenarioInfo(scenario.title, scenario.category, scenario.severity,
-                                      max_failure_rate)}
+                                      scenario.success.max_failure_rate)}
 
 
 def finish(store: Store, run_id: str, status: str, infos: dict[str, ScenarioInfo], planned: int,
@@ -105,15 +98,14 @@ def finish(store: Store, run_id: str, status: str, infos: dict[str, ScenarioInfo
 
 def store_experiment(store: Store, scenario: CascadeScenario, journal: Journal, target: str,
                      out: Path) -> tuple[RunInfo, ExitCode, dict[str, Path]]:
-    projection = scenario.as_scenario()
     planned = len(journal.observations) + 1
-    config = {"kind": "cascade", "scenario": scenario.model_dump(mode="json"),
-              "seed": journal.seed, "model": journal.model}
-    manifest = build_manifest(config, [projection], journal.system, journal.seed, planned)
+    definition = scenario.model_dump(mode="json")
+    config = {"kind": "cascade", "scenario": definition, "seed": journal.seed,
+              "model": journal.model}
+    manifest = build_manifest(config, [scenario], journal.system, journal.seed, planned)
     run_id = new_run_id()
     store.create_run(run_id, target, f"cascade:{scenario.id}", journal.seed, planned, config,
-                     manifest, [(projection.id, projection.version,
-                                 projection.model_dump(mode="json"))])
+                     manifest, [(scenario.id, scenario.version, definition)])
     writer = BatchWriter(store, run_id)
     for o in journal.observations:
         writer.add(observation_result(o))
@@ -122,7 +114,7 @@ def store_experiment(store: Store, scenario: CascadeScenario, journal: Journal, 
     code = (ExitCode.INCOMPLETE if journal.status != "completed"
             else ExitCode.OK if journal.met else ExitCode.FINDINGS)
     status = "aborted" if journal.status == "aborted" else "completed"
-    run, _, reports = finish(store, run_id, status, _info(projection), planned, code,
+    run, _, reports = finish(store, run_id, status, _info(scenario), planned, code,
                              journal.problem, {"cascade": journal.summary()}, out)
     path = out / run_id / "journal.json"
     path.write_text(dumps(journal.to_dict()), encoding="utf-8", errors="backslashreplace")
@@ -131,18 +123,17 @@ def store_experiment(store: Store, scenario: CascadeScenario, journal: Journal, 
 
 # --- load -------------------------------------------------------------------------------------
 
-LOAD_DETECTORS = ["canary_leak", "pii", "system_prompt_leak", "exfiltration"]
 
-
-def load_scenario(ramp: Ramp, probes: list[str], slo_ms: float | None) -> Scenario:
+def load_scenario(ramp: Ramp, probes: list[str], levels: list[int],
+                  slo_ms: float | None) -> LoadScenario:
     faulted = f" with faults {', '.join(ramp.faults)}" if ramp.faults else ""
-    return Scenario(
+    return LoadScenario(
         id=f"load-{ramp.name}", version=1, title=f"Concurrency ramp ({ramp.name}){faulted}",
         objective="Latency percentiles, error rate, throughput and the knee under rising "
                   "concurrency; no leak under load"
                   + (f"; at most 5% of requests slower than {slo_ms:g} ms" if slo_ms else ""),
-        category="load", tags={"owasp": ["LLM10"], "atlas": ["AML.T0029"]}, severity="medium",
-        author="redline", inputs=probes, detectors=LOAD_DETECTORS, expected="handle_gracefully",
+        tags={"owasp": ["LLM10"], "atlas": ["AML.T0029"]}, severity="medium",
+        author="redline", probes=probes, levels=levels, faults=ramp.faults, slo_p95_ms=slo_ms,
         success={"max_failure_rate": 0.05 if slo_ms else 0.0},
         remediation="Add capacity, admission control or a breaker with a fallback before "
                     "the knee; shed load instead of queueing past the time-out.",
@@ -202,7 +193,8 @@ def store_load(store: Store, result: LoadResult, slo_ms: float | None,
                ) -> tuple[RunInfo, ExitCode, list[str], dict[str, Path]]:
     seed = int(result.options["seed"])
     probes = sorted({s.probe.text for r in result.ramps for s in r.samples})
-    scenarios = [load_scenario(r, probes, slo_ms) for r in result.ramps]
+    levels = list(result.options["levels"])
+    scenarios = [load_scenario(r, probes, levels, slo_ms) for r in result.ramps]
     planned = sum(len(r.samples) for r in result.ramps)
     config = {"kind": "load", **result.options, "target": result.target, "slo_p95_ms": slo_ms,
               "max_error_rate": max_error_rate}
@@ -217,8 +209,7 @@ def store_load(store: Store, result: LoadResult, slo_ms: float | None,
     writer.flush()
     findings = load_findings(result, slo_ms, max_error_rate)
     code = load_code(result, findings)
-    infos = {k: v for s in scenarios
-             for k, v in _info(s, s.success.max_failure_rate).items()}
+    infos = {k: v for s in scenarios for k, v in _info(s).items()}
     run, _, reports = finish(store, run_id, "completed", infos, planned, code,
                              "; ".join(findings[:5]) or None,
                              {"load": {**result.to_dict(), "findings": findings}}, out)

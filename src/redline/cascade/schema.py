@@ -1,7 +1,9 @@
-"""The cascade scenario file format: a fault at one stage and the end-to-end expectation.
+"""The cascade and load kinds of scenario: their bodies under the one scenario header.
 
-One YAML file per experiment, validated with pydantic (errors name file:line:field). Request
-indices in a schedule count from the first request of the fault phase.
+`kind: cascade`: a fault at one stage and the end-to-end expectation. One YAML file per
+experiment, validated with pydantic (errors name file:line:field). Request indices in a
+schedule count from the first request of the fault phase. `kind: load`: a concurrency ramp
+(the record of a `redline load` run). The header (`ScenarioHeader`) is the catalog's.
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from redline.catalog.schema import Scenario, Severity, Strict, Taxonomy
+from redline.catalog.schema import (
+    Category,
+    Expected,
+    ScenarioHeader,
+    Strict,
+    scenario_kind,
+)
 from redline.errors import UsageError
 from redline.yamlfile import load_unique, yaml_files
 
@@ -153,15 +161,11 @@ class SystemSpec(Strict):
     moderation_on_error: Literal["local", "block"] = "local"
 
 
-class CascadeScenario(Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,80}$")
-    version: int = Field(ge=1)
-    title: str = Field(min_length=3, max_length=200)
-    objective: str = Field(min_length=3)
-    category: Literal["cascade"] = "cascade"
-    tags: Taxonomy
-    severity: Severity
-    author: str = Field(min_length=1)
+@scenario_kind("cascade")
+class CascadeScenario(ScenarioHeader):
+    kind: Literal["cascade"] = "cascade"
+    category: Category = "cascade"
+    expected: Expected = "handle_gracefully"
     stage: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$",
                        description="the stage to fault (the guarded app's, or a pipeline's)")
     fault: FaultSpec
@@ -170,9 +174,6 @@ class CascadeScenario(Strict):
     workload: Workload = Workload()
     steady_state: SteadyState = SteadyState()
     expectation: Expectation
-    remediation: str = Field(min_length=3)
-    rollback: str = Field(min_length=3)
-    references: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _fault_fits_stage(self) -> CascadeScenario:
@@ -184,25 +185,21 @@ class CascadeScenario(Strict):
         return self
 
     @property
-    def key(self) -> str:
-        return f"{self.id}@{self.version}"
-
-    @property
     def via(self) -> str:
         return "proxy" if self.stage in self.system.remote else "stage"
 
-    def as_scenario(self) -> Scenario:
-        """The run's scenario record in the store: every report and the gate read this shape."""
-        detectors = ["canary_leak", "pii", "system_prompt_leak", "exfiltration"]
-        if any(p.harmful for p in self.workload.probes):
-            detectors.append("harmful_compliance")
-        return Scenario(
-            id=self.id, version=self.version, title=self.title, objective=self.objective,
-            category="cascade", tags=self.tags, severity=self.severity, author=self.author,
-            inputs=[p.text for p in self.workload.probes], detectors=detectors,
-            expected="handle_gracefully", remediation=self.remediation, rollback=self.rollback,
-            references=self.references,
-        )
+
+@scenario_kind("load")
+class LoadScenario(ScenarioHeader):
+    """A concurrency ramp, clean or under faults (what `redline load` records)."""
+
+    kind: Literal["load"] = "load"
+    category: Category = "load"
+    expected: Expected = "handle_gracefully"
+    probes: list[str] = Field(min_length=1, description="the requests, sent round-robin")
+    levels: list[int] = Field(min_length=1, description="concurrency of each level")
+    faults: list[str] = Field(default_factory=list, description="STAGE:KIND[:key=value,...]")
+    slo_p95_ms: float | None = Field(None, gt=0, description="a request slower than this fails")
 
 
 cascade_files = yaml_files

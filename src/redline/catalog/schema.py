@@ -1,4 +1,12 @@
-"""The scenario file format: one YAML file per catalog entry, validated by pydantic."""
+"""The scenario file format: one YAML file per catalog entry, validated by pydantic.
+
+Every scenario has the same header (`ScenarioHeader`: id, version, title, objective,
+category, tags, severity, author, expected, success, remediation, rollback, references) and
+a body chosen by its `kind`: `probe` (the default: inputs, mutators, detectors), `cascade`
+(a fault at a pipeline stage, `redline.cascade.schema`), `load` (a concurrency ramp), and
+room for more (attack, evasion, slice). Each kind registers its model in `KINDS`; the
+store, the reports and the gate read only the header.
+"""
 
 from __future__ import annotations
 
@@ -127,7 +135,10 @@ class SuccessCriterion(Strict):
     max_failure_rate: float = Field(0.0, ge=0.0, le=1.0)
 
 
-class Scenario(Strict):
+class ScenarioHeader(Strict):
+    """What every kind of scenario says about itself; reports and the gate read only this."""
+
+    kind: str
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,80}$")
     version: int = Field(ge=1)
     title: str = Field(min_length=3, max_length=200)
@@ -136,6 +147,48 @@ class Scenario(Strict):
     tags: Taxonomy
     severity: Severity
     author: str = Field(min_length=1)
+    expected: Expected
+    success: SuccessCriterion = SuccessCriterion()
+    remediation: str = Field(min_length=3)
+    rollback: str = Field(min_length=3)
+    references: list[str] = Field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.id}@{self.version}"
+
+
+KINDS: dict[str, type[ScenarioHeader]] = {}
+
+
+def scenario_kind(name: str):
+    """Register a scenario body under its `kind`."""
+    def register(cls: type[ScenarioHeader]) -> type[ScenarioHeader]:
+        KINDS[name] = cls
+        return cls
+    return register
+
+
+def kind_model(kind: str) -> type[ScenarioHeader]:
+    """The model for a scenario kind (built-in kinds register on first use)."""
+    if kind not in KINDS:
+        import redline.cascade.schema  # noqa: F401 - registers cascade and load
+
+    if kind not in KINDS:
+        raise ValueError(f"unknown scenario kind {kind!r}; known: {sorted(KINDS)}")
+    return KINDS[kind]
+
+
+def parse_scenario(data: dict[str, Any]) -> ScenarioHeader:
+    """A stored or loaded scenario of any kind (no `kind`: a probe)."""
+    return kind_model(str(data.get("kind", "probe"))).model_validate(data)
+
+
+@scenario_kind("probe")
+class Scenario(ScenarioHeader):
+    """A probe: inputs (or a generator) times mutator chains, judged by detectors."""
+
+    kind: Literal["probe"] = "probe"
     system: str | None = Field(None, description="system prompt sent with every attempt")
     documents: list[str] = Field(
         default_factory=list, description="retrieved documents placed before the user input"
@@ -149,11 +202,6 @@ class Scenario(Strict):
         description="mutator chains; each chain is applied to every input to make one attempt",
     )
     detectors: list[DetectorSpec] = Field(min_length=1)
-    expected: Expected
-    success: SuccessCriterion = SuccessCriterion()
-    remediation: str = Field(min_length=3)
-    rollback: str = Field(min_length=3)
-    references: list[str] = Field(default_factory=list)
 
     @field_validator("mutators", mode="before")
     @classmethod
@@ -177,7 +225,3 @@ class Scenario(Strict):
         if bool(self.inputs) == (self.generator is not None):
             raise ValueError("give exactly one of 'inputs' or 'generator'")
         return self
-
-    @property
-    def key(self) -> str:
-        return f"{self.id}@{self.version}"
