@@ -27,6 +27,7 @@ from redline.audit import (
 )
 from redline.errors import RedlineError
 from redline.models import AttemptResult
+from redline.sqlite_open import open_store
 
 DEFAULT_DB = Path(".redline") / "redline.db"
 
@@ -216,13 +217,8 @@ class Store:
     def __init__(self, path: Path):
         self.path = path
         self._heads: dict[str, tuple[int, str] | None] = {}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(SCHEMA)
-            _allow_unclear(self.db)
+        try:  # a new store appears complete or not at all (see redline.sqlite_open)
+            self.db = open_store(path, SCHEMA, migrate=_allow_unclear)
         except sqlite3.DatabaseError as exc:
             raise RedlineError(f"{path}: not a usable redline store: {exc}") from exc
 
