@@ -168,3 +168,34 @@ async def test_a_detector_that_raises_is_an_error_never_a_pass(tmp_path: Path,
         assert int(code) != 0
     finally:
         store.close()
+
+
+CALLS = {"n": 0}
+
+
+def interrupted_after_20(messages: list[dict[str, str]]) -> str:
+    """A target whose operator presses Ctrl-C during the 21st request."""
+    CALLS["n"] += 1
+    if CALLS["n"] > 21:  # the first call is the unrecorded warm-up
+        raise KeyboardInterrupt
+    return "Here is how returns work."
+
+
+interrupted_after_20.redline_inline = True  # type: ignore[attr-defined]
+
+
+def test_load_streams_to_the_store_and_ctrl_c_keeps_what_was_recorded(tmp_path: Path) -> None:
+    from redline.cascade.record import record_load
+
+    CALLS["n"] = 0
+    store = Store(tmp_path / "r.db")
+    try:
+        opts = LoadOptions(target="python:test_load:interrupted_after_20", levels=[1, 2, 4],
+                           per_worker=10)
+        result, run, code, _, _ = record_load(store, opts, None, None, tmp_path / "out")
+        rows = list(store.results(run.id))
+    finally:
+        store.close()
+    assert result is None and int(code) == 3 and run.status == "interrupted"
+    assert len(rows) == 20 and {r["outcome"] for r in rows} == {"pass"}
+    assert run.summary["total"]["attempts"] == 20

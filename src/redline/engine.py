@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from redline.attempts import seeded_rng
 from redline.catalog.schema import DetectorSpec
@@ -166,17 +167,32 @@ class Executor:
         return transcript, responses, tries, None
 
 
+class Judged(Protocol):
+    """What the engine needs of a result: its outcome, and the error if it is one."""
+
+    @property
+    def outcome(self) -> str: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+
+W = TypeVar("W")  # a unit of work: an attempt, a load request's index
+R = TypeVar("R", bound=Judged)
+
+
 async def run_attempts(
-    attempts: Iterable[Attempt],
-    execute: Callable[[Attempt], Awaitable[AttemptResult]],
-    on_result: Callable[[AttemptResult], None],
+    attempts: Iterable[W],
+    execute: Callable[[W], Awaitable[R]],
+    on_result: Callable[[R], None],
     settings: EngineSettings,
 ) -> None:
-    """Run every attempt with at most `settings.concurrency` in flight."""
+    """Run every attempt with at most `settings.concurrency` in flight (closed-loop workers
+    pulling from one lazy iterator); every kind of run goes through here."""
     source = iter(attempts)
     state = {"successes": 0, "errors_in_a_row": 0}
 
-    def account(result: AttemptResult) -> None:
+    def account(result: R) -> None:
         if result.outcome == "error":
             state["errors_in_a_row"] += 1
             if state["successes"] == 0 and state["errors_in_a_row"] >= settings.abort_after_errors:

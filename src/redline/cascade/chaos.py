@@ -9,8 +9,9 @@ from pathlib import Path
 
 from redline.cascade.experiment import run_experiment
 from redline.cascade.journal import Journal
-from redline.cascade.record import store_experiment
+from redline.cascade.record import ExperimentRecorder
 from redline.cascade.schema import CascadeScenario
+from redline.cascade.system import start_guarded_app
 from redline.store import RunInfo, Store
 from redline.summary import ExitCode
 
@@ -27,6 +28,7 @@ class ExperimentRecord:
 @dataclass
 class ChaosResult:
     experiments: list[ExperimentRecord] = field(default_factory=list)
+    running: ExperimentRecorder | None = None  # the experiment in progress
 
     @property
     def code(self) -> ExitCode:
@@ -60,29 +62,45 @@ def target_label(model: str, pipeline: Path | None) -> str:
 
 async def _run_all(scenarios: list[CascadeScenario], seed: int, model: str, store: Store,
                    out: Path, pipeline: Path | None,
-                   on_done: Callable[[ExperimentRecord], None] | None) -> ChaosResult:
-    result = ChaosResult()
+                   on_done: Callable[[ExperimentRecord], None] | None,
+                   result: ChaosResult) -> None:
     for scenario in (for_model(s, model) for s in scenarios):
-        system = None
         if pipeline is not None:
             from redline.cascade.pipeline import load_pipeline, start_pipeline
 
             system = await asyncio.to_thread(start_pipeline, load_pipeline(pipeline))
-        journal = await run_experiment(scenario, seed, model, system=system)
-        run, code, files = store_experiment(store, scenario, journal,
-                                            target_label(model, pipeline), out)
+        else:
+            system = await asyncio.to_thread(start_guarded_app, scenario.system, model, seed)
+        try:
+            system.check_stage(scenario.stage)
+        except BaseException:
+            await system.aclose()
+            raise
+        # every request goes to the store as soon as it is judged
+        rec = ExperimentRecorder(store, scenario)
+        rec.start(target_label(model, pipeline), system.description, seed, model)
+        result.running = rec
+        journal = await run_experiment(scenario, seed, model, system=system,
+                                       on_observation=rec.add)
+        run, code, files = rec.finish(journal, out)
+        result.running = None
         record = ExperimentRecord(scenario, journal, run, code, files)
         result.experiments.append(record)
         if on_done is not None:
             on_done(record)
-    return result
 
 
 def run_chaos(scenarios: list[CascadeScenario], seed: int, db: Path, out: Path,
               model: str = "stand-in", pipeline: Path | None = None,
               on_done: Callable[[ExperimentRecord], None] | None = None) -> ChaosResult:
     store = Store(db)
+    result = ChaosResult()
     try:
-        return asyncio.run(_run_all(scenarios, seed, model, store, out, pipeline, on_done))
+        asyncio.run(_run_all(scenarios, seed, model, store, out, pipeline, on_done, result))
+    except KeyboardInterrupt:  # keep what was recorded; the run says it was cut short
+        if result.running is not None:
+            result.running.interrupt()
+        raise
     finally:
         store.close()
+    return result

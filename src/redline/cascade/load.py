@@ -16,10 +16,8 @@ the report gives how much p95 and goodput jump there. No knee means none was rea
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +28,7 @@ from redline.cascade.faults import ArmedFault
 from redline.cascade.judge import fell_back, judge_text
 from redline.cascade.schema import DEFAULT_PROBES, FaultSpec, Probe, Schedule
 from redline.cascade.stats import percentile
+from redline.engine import EngineSettings, run_attempts
 from redline.errors import UsageError
 from redline.models import Attempt, Message, Verdict
 
@@ -98,6 +97,10 @@ class Sample:
     @property
     def good(self) -> bool:
         return not self.failed and not self.degraded and not self.breach
+
+    @property
+    def outcome(self) -> str:
+        return "error" if self.failed else "fail" if self.breach else "pass"
 
 
 Send = Callable[[int, Probe], Awaitable[tuple[str | None, str | None, list[dict[str, Any]],
@@ -224,29 +227,39 @@ async def _judge(driver: Driver, sample: Sample, seed: int) -> None:
 
 async def run_level(driver: Driver, ramp: str, concurrency: int, requests: int, start: int,
                     probes: list[Probe], seed: int, t0: float,
-                    duration_s: float | None = None) -> list[Sample]:
-    """`requests` requests over `concurrency` workers, or as many as fit in `duration_s`
-    (then `requests` is only a cap)."""
-    counter = itertools.count()
+                    duration_s: float | None = None,
+                    on_sample: Callable[[Sample], None] | None = None) -> list[Sample]:
+    """`requests` requests over `concurrency` closed-loop workers (the engine's), or as many
+    as fit in `duration_s` (then `requests` is only a cap). Each sample is judged by the one
+    judge and handed to `on_sample` (the store) as soon as it is known."""
     samples: list[Sample] = []
     deadline = time.perf_counter() + duration_s if duration_s else None
 
-    async def worker() -> None:
-        while (deadline is None or time.perf_counter() < deadline) and \
-                (n := next(counter)) < requests:
-            index = start + n
-            probe_index = index % len(probes)
-            probe = probes[probe_index]
-            began = time.perf_counter() - t0
-            reply, error, events, latency_ms = await driver.send(index, probe)
-            sample = Sample(index, ramp, concurrency, probe_index, probe, began, latency_ms,
-                            reply, error, fell_back(events), events=events)
-            await _judge(driver, sample, seed)
-            samples.append(sample)
+    def indices() -> Iterator[int]:
+        for n in range(requests):
+            if deadline is not None and time.perf_counter() >= deadline:
+                return
+            yield start + n
 
-    async with asyncio.TaskGroup() as group:
-        for _ in range(concurrency):
-            group.create_task(worker())
+    async def one(index: int) -> Sample:
+        probe_index = index % len(probes)
+        probe = probes[probe_index]
+        began = time.perf_counter() - t0
+        reply, error, events, latency_ms = await driver.send(index, probe)
+        sample = Sample(index, ramp, concurrency, probe_index, probe, began, latency_ms,
+                        reply, error, fell_back(events), events=events)
+        await _judge(driver, sample, seed)
+        return sample
+
+    def keep(sample: Sample) -> None:
+        samples.append(sample)
+        if on_sample is not None:
+            on_sample(sample)
+
+    # no retries (a retry would hide the latency and errors being measured) and no abort:
+    # a level of errors is a finding here, not an unreachable target
+    settings = EngineSettings(concurrency=concurrency, retries=0, abort_after_errors=2**62)
+    await run_attempts(indices(), one, keep, settings)
     return sorted(samples, key=lambda s: s.index)
 
 
@@ -261,7 +274,8 @@ MAX_TIMED_REQUESTS = 100_000  # per level, when levels are timed
 async def ramp(driver: Driver, name: str, levels: list[int], per_worker: int, seed: int,
                probes: list[Probe] | None = None, faults: list[FaultArg] | None = None,
                start: int = 0, on_level: Callable[[str, LevelStats], None] | None = None,
-               duration_s: float | None = None) -> Ramp:
+               duration_s: float | None = None,
+               on_sample: Callable[[Sample], None] | None = None) -> Ramp:
     """Run every level in turn: `per_worker` requests per worker, or `duration_s` seconds."""
     probes = probes or list(LOAD_PROBES)
     await driver.send(-1, probes[0])  # warm-up (connections, caches): not counted
@@ -278,7 +292,8 @@ async def ramp(driver: Driver, name: str, levels: list[int], per_worker: int, se
             before = _opens(driver)
             began = time.perf_counter()
             n = MAX_TIMED_REQUESTS if duration_s else c * per_worker
-            got = await run_level(driver, name, c, n, index, probes, seed, t0, duration_s)
+            got = await run_level(driver, name, c, n, index, probes, seed, t0, duration_s,
+                                  on_sample)
             wall = time.perf_counter() - began
             index += len(got)
             samples += got

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from redline.cascade.experiment import serve_request
 from redline.cascade.faults import ArmedFault
-from redline.cascade.load import Driver, FaultArg, LevelStats, Ramp, ramp
+from redline.cascade.load import Driver, FaultArg, LevelStats, Ramp, Sample, ramp
 from redline.cascade.loopback import LoopbackServer, stop_all
 from redline.cascade.proxy import FaultProxy
 from redline.cascade.schema import BreakerSpec, Probe, SystemSpec
@@ -213,28 +213,43 @@ async def open_driver(opts: LoadOptions):
         stop_all(servers)
 
 
-async def run_load(opts: LoadOptions,
-                   on_level: Callable[[str, LevelStats], None] | None = None) -> LoadResult:
-    started = time.perf_counter()
-    async with open_driver(opts) as driver:
-        ramps = []
-        if not opts.faulted_only or not opts.faults:
-            ramps.append(await ramp(driver, "clean", opts.levels, opts.per_worker, opts.seed,
-                                    opts.probes, on_level=on_level, duration_s=opts.duration_s))
-        if opts.faults:
-            start = sum(len(r.samples) for r in ramps)
-            ramps.append(await ramp(driver, "faulted", opts.levels, opts.per_worker, opts.seed,
-                                    opts.probes, opts.faults, start, on_level=on_level,
-                                    duration_s=opts.duration_s))
-        description = driver.description
-    options = {"levels": opts.levels, "per_worker": opts.per_worker,
-               "duration_s": opts.duration_s, "timeout_s": opts.timeout_s,
-               "seed": opts.seed, "faults": [f.text for f in opts.faults]}
+def ramp_names(opts: LoadOptions) -> list[str]:
+    """The ramps a load run makes: clean (unless --faulted-only), then faulted (with faults)."""
+    return (["clean"] if not opts.faulted_only or not opts.faults else []) + \
+        (["faulted"] if opts.faults else [])
+
+
+def options_record(opts: LoadOptions) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "levels": opts.levels, "per_worker": opts.per_worker, "duration_s": opts.duration_s,
+        "timeout_s": opts.timeout_s, "seed": opts.seed, "faults": [f.text for f in opts.faults]}
     if opts.target == "demo":
         options.update(model=opts.model, model_capacity=opts.model_capacity,
                        model_ms=opts.model_ms, model_timeout_ms=opts.model_timeout_ms,
                        breaker=opts.breaker)
-    return LoadResult(opts.target, description, options, ramps, time.perf_counter() - started)
+    return options
+
+
+async def run_load(opts: LoadOptions,
+                   on_level: Callable[[str, LevelStats], None] | None = None,
+                   on_start: Callable[[dict[str, Any]], None] | None = None,
+                   on_sample: Callable[[Sample], None] | None = None) -> LoadResult:
+    """Every ramp of `opts`; `on_start` gets the system's description before the first
+    request, `on_sample` every judged request as it completes (the store's writer)."""
+    started = time.perf_counter()
+    async with open_driver(opts) as driver:
+        if on_start is not None:
+            on_start(driver.description)
+        ramps: list[Ramp] = []
+        for name in ramp_names(opts):
+            faults = opts.faults if name == "faulted" else None
+            start = sum(len(r.samples) for r in ramps)
+            ramps.append(await ramp(driver, name, opts.levels, opts.per_worker, opts.seed,
+                                    opts.probes, faults, start, on_level=on_level,
+                                    duration_s=opts.duration_s, on_sample=on_sample))
+        description = driver.description
+    return LoadResult(opts.target, description, options_record(opts), ramps,
+                      time.perf_counter() - started)
 
 
 def print_ramp(console: Any, r: Ramp) -> None:

@@ -12,15 +12,17 @@ summary under `cascade` (and `load` for load runs).
 
 from __future__ import annotations
 
-from dataclasses import replace
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from redline.attempts import digest
 from redline.cascade.experiment import Observation
 from redline.cascade.journal import Journal
-from redline.cascade.load import Ramp, Sample
-from redline.cascade.loadtest import LoadResult
+from redline.cascade.load import LOAD_PROBES, LevelStats, Sample
+from redline.cascade.loadtest import LoadOptions, LoadResult, options_record, ramp_names, run_load
 from redline.cascade.schema import CascadeScenario, LoadScenario
 from redline.catalog.schema import ScenarioHeader
 from redline.manifest import build_manifest
@@ -96,44 +98,87 @@ def finish(store: Store, run_id: str, status: str, infos: dict[str, ScenarioInfo
     return run, summary, write_reports(out_dir / run_id, store, run, summary, int(code))
 
 
+def planned_requests(scenario: CascadeScenario) -> int:
+    """Steady state, fault phase, recovery, and the experiment's own result."""
+    steady = scenario.steady_state.requests
+    return steady + scenario.workload.requests + steady + \
+        scenario.expectation.recover_within_requests + 1
+
+
+@dataclass
+class ExperimentRecorder:
+    """One experiment as a run in the store, written request by request as it goes."""
+
+    store: Store
+    scenario: CascadeScenario
+    run_id: str = ""
+    writer: BatchWriter | None = None
+
+    def start(self, target: str, description: dict[str, Any], seed: int, model: str) -> None:
+        s = self.scenario
+        definition = s.model_dump(mode="json")
+        config = {"kind": "cascade", "scenario": definition, "seed": seed, "model": model}
+        planned = planned_requests(s)
+        manifest = build_manifest(config, [s], description, seed, planned)
+        self.run_id = new_run_id()
+        self.store.create_run(self.run_id, target, f"cascade:{s.id}", seed, planned, config,
+                              manifest, [(s.id, s.version, definition)])
+        self.writer = BatchWriter(self.store, self.run_id)
+
+    def add(self, o: Observation) -> None:
+        assert self.writer is not None
+        self.writer.add(observation_result(o))
+
+    def interrupt(self) -> None:
+        """Ctrl-C: what was recorded stays; the run is closed as interrupted."""
+        if self.writer is not None:
+            self.writer.flush()
+            summary = summarise(self.store.outcome_rows(self.run_id), _info(self.scenario),
+                                planned_requests(self.scenario))
+            self.store.finish_run(self.run_id, "interrupted",
+                                  {**summary.to_dict(), "problem": "interrupted by the user",
+                                   "exit_code": int(ExitCode.INCOMPLETE)})
+
+    def finish(self, journal: Journal, out: Path) -> tuple[RunInfo, ExitCode, dict[str, Path]]:
+        assert self.writer is not None
+        scenario = self.scenario
+        self.writer.add(experiment_result(journal, scenario, journal.seed,
+                                          len(journal.observations)))
+        self.writer.flush()
+        code = (ExitCode.INCOMPLETE if journal.status != "completed"
+                else ExitCode.OK if journal.met else ExitCode.FINDINGS)
+        status = "aborted" if journal.status == "aborted" else "completed"
+        run, _, reports = finish(self.store, self.run_id, status, _info(scenario),
+                                 len(journal.observations) + 1, code, journal.problem,
+                                 {"cascade": journal.summary()}, out)
+        path = out / self.run_id / "journal.json"
+        path.write_text(dumps(journal.to_dict()), encoding="utf-8", errors="backslashreplace")
+        return run, code, {**reports, "journal": path}
+
+
 def store_experiment(store: Store, scenario: CascadeScenario, journal: Journal, target: str,
                      out: Path) -> tuple[RunInfo, ExitCode, dict[str, Path]]:
-    planned = len(journal.observations) + 1
-    definition = scenario.model_dump(mode="json")
-    config = {"kind": "cascade", "scenario": definition, "seed": journal.seed,
-              "model": journal.model}
-    manifest = build_manifest(config, [scenario], journal.system, journal.seed, planned)
-    run_id = new_run_id()
-    store.create_run(run_id, target, f"cascade:{scenario.id}", journal.seed, planned, config,
-                     manifest, [(scenario.id, scenario.version, definition)])
-    writer = BatchWriter(store, run_id)
+    """A finished experiment into the store (what `redline chaos` streams as it goes)."""
+    rec = ExperimentRecorder(store, scenario)
+    rec.start(target, journal.system, journal.seed, journal.model)
     for o in journal.observations:
-        writer.add(observation_result(o))
-    writer.add(experiment_result(journal, scenario, journal.seed, len(journal.observations)))
-    writer.flush()
-    code = (ExitCode.INCOMPLETE if journal.status != "completed"
-            else ExitCode.OK if journal.met else ExitCode.FINDINGS)
-    status = "aborted" if journal.status == "aborted" else "completed"
-    run, _, reports = finish(store, run_id, status, _info(scenario), planned, code,
-                             journal.problem, {"cascade": journal.summary()}, out)
-    path = out / run_id / "journal.json"
-    path.write_text(dumps(journal.to_dict()), encoding="utf-8", errors="backslashreplace")
-    return run, code, {**reports, "journal": path}
+        rec.add(o)
+    return rec.finish(journal, out)
 
 
 # --- load -------------------------------------------------------------------------------------
 
 
-def load_scenario(ramp: Ramp, probes: list[str], levels: list[int],
+def load_scenario(name: str, faults: list[str], probes: list[str], levels: list[int],
                   slo_ms: float | None) -> LoadScenario:
-    faulted = f" with faults {', '.join(ramp.faults)}" if ramp.faults else ""
+    faulted = f" with faults {', '.join(faults)}" if faults else ""
     return LoadScenario(
-        id=f"load-{ramp.name}", version=1, title=f"Concurrency ramp ({ramp.name}){faulted}",
+        id=f"load-{name}", version=1, title=f"Concurrency ramp ({name}){faulted}",
         objective="Latency percentiles, error rate, throughput and the knee under rising "
                   "concurrency; no leak under load"
                   + (f"; at most 5% of requests slower than {slo_ms:g} ms" if slo_ms else ""),
         tags={"owasp": ["LLM10"], "atlas": ["AML.T0029"]}, severity="medium",
-        author="redline", probes=probes, levels=levels, faults=ramp.faults, slo_p95_ms=slo_ms,
+        author="redline", probes=probes, levels=levels, faults=faults, slo_p95_ms=slo_ms,
         success={"max_failure_rate": 0.05 if slo_ms else 0.0},
         remediation="Add capacity, admission control or a breaker with a fallback before "
                     "the knee; shed load instead of queueing past the time-out.",
@@ -188,31 +233,96 @@ def load_code(result: LoadResult, findings: list[str]) -> ExitCode:
     return ExitCode.FINDINGS if findings else ExitCode.OK
 
 
+@dataclass
+class LoadRecorder:
+    """A load run in the store, written request by request as the ramps go."""
+
+    store: Store
+    target: str
+    options: dict[str, Any]
+    scenarios: list[LoadScenario]
+    slo_ms: float | None
+    max_error_rate: float | None
+    run_id: str = ""
+    writer: BatchWriter | None = None
+
+    def start(self, description: dict[str, Any]) -> None:
+        seed = int(self.options["seed"])
+        config = {"kind": "load", **self.options, "target": self.target,
+                  "slo_p95_ms": self.slo_ms, "max_error_rate": self.max_error_rate}
+        planned = 0 if self.options.get("duration_s") else \
+            len(self.scenarios) * sum(self.options["levels"]) * int(self.options["per_worker"])
+        manifest = build_manifest(config, list(self.scenarios), description, seed, planned)
+        self.run_id = new_run_id()
+        self.store.create_run(self.run_id, self.target, "load", seed, planned, config, manifest,
+                              [(s.id, s.version, s.model_dump(mode="json"))
+                               for s in self.scenarios])
+        self.writer = BatchWriter(self.store, self.run_id)
+
+    def add(self, sample: Sample) -> None:
+        assert self.writer is not None
+        self.writer.add(sample_result(sample, int(self.options["seed"]), self.slo_ms))
+
+    def finish(self, result: LoadResult | None, out: Path, problem: str | None = None
+               ) -> tuple[RunInfo, ExitCode, list[str], dict[str, Path]]:
+        """Close the run: `result` None means it stopped early (interrupted, or failed)."""
+        if self.writer is not None:
+            self.writer.flush()
+        infos = {k: v for s in self.scenarios for k, v in _info(s).items()}
+        if result is None:
+            code, findings, extra = ExitCode.INCOMPLETE, [], {}
+            status = "interrupted"
+        else:
+            findings = load_findings(result, self.slo_ms, self.max_error_rate)
+            code, status = load_code(result, findings), "completed"
+            problem = "; ".join(findings[:5]) or None
+            extra = {"load": {**result.to_dict(), "findings": findings}}
+        planned = sum(1 for _ in self.store.outcome_rows(self.run_id))
+        run, _, reports = finish(self.store, self.run_id, status, infos, planned, code, problem,
+                                 extra, out)
+        if result is None:
+            return run, code, findings, reports
+        path = out / self.run_id / "load.json"
+        path.write_text(dumps({**result.to_dict(), "findings": findings}), encoding="utf-8")
+        return run, code, findings, {**reports, "load": path}
+
+
+def load_recorder(store: Store, opts: LoadOptions, slo_ms: float | None,
+                  max_error_rate: float | None) -> LoadRecorder:
+    probes = sorted({p.text for p in opts.probes or LOAD_PROBES})
+    faults = [f.text for f in opts.faults]
+    scenarios = [load_scenario(name, faults if name == "faulted" else [], probes, opts.levels,
+                               slo_ms) for name in ramp_names(opts)]
+    return LoadRecorder(store, opts.target, options_record(opts), scenarios, slo_ms,
+                        max_error_rate)
+
+
+def record_load(store: Store, opts: LoadOptions, slo_ms: float | None,
+                max_error_rate: float | None, out: Path,
+                on_level: Callable[[str, LevelStats], None] | None = None
+                ) -> tuple[LoadResult | None, RunInfo, ExitCode, list[str], dict[str, Path]]:
+    """`redline load`: run the ramps with every request streamed to the store as it is
+    judged; Ctrl-C keeps what was recorded and closes the run as interrupted."""
+    rec = load_recorder(store, opts, slo_ms, max_error_rate)
+    result: LoadResult | None = None
+    try:
+        result = asyncio.run(run_load(opts, on_level, rec.start, rec.add))
+    except KeyboardInterrupt:
+        if not rec.run_id:
+            raise
+    return (result, *rec.finish(result, out, "interrupted by the user"))
+
+
 def store_load(store: Store, result: LoadResult, slo_ms: float | None,
                max_error_rate: float | None, out: Path
                ) -> tuple[RunInfo, ExitCode, list[str], dict[str, Path]]:
-    seed = int(result.options["seed"])
+    """A finished load run into the store (what `record_load` streams as it goes)."""
     probes = sorted({s.probe.text for r in result.ramps for s in r.samples})
     levels = list(result.options["levels"])
-    scenarios = [load_scenario(r, probes, levels, slo_ms) for r in result.ramps]
-    planned = sum(len(r.samples) for r in result.ramps)
-    config = {"kind": "load", **result.options, "target": result.target, "slo_p95_ms": slo_ms,
-              "max_error_rate": max_error_rate}
-    manifest = build_manifest(config, scenarios, result.description, seed, planned)
-    run_id = new_run_id()
-    store.create_run(run_id, result.target, "load", seed, planned, config, manifest,
-                     [(s.id, s.version, s.model_dump(mode="json")) for s in scenarios])
-    writer = BatchWriter(store, run_id)
+    scenarios = [load_scenario(r.name, r.faults, probes, levels, slo_ms) for r in result.ramps]
+    rec = LoadRecorder(store, result.target, result.options, scenarios, slo_ms, max_error_rate)
+    rec.start(result.description)
     for r in result.ramps:
-        for s in r.samples:
-            writer.add(sample_result(s, seed, slo_ms))
-    writer.flush()
-    findings = load_findings(result, slo_ms, max_error_rate)
-    code = load_code(result, findings)
-    infos = {k: v for s in scenarios for k, v in _info(s).items()}
-    run, _, reports = finish(store, run_id, "completed", infos, planned, code,
-                             "; ".join(findings[:5]) or None,
-                             {"load": {**result.to_dict(), "findings": findings}}, out)
-    path = out / run_id / "load.json"
-    path.write_text(dumps({**result.to_dict(), "findings": findings}), encoding="utf-8")
-    return run, code, findings, {**reports, "load": path}
+        for sample in r.samples:
+            rec.add(sample)
+    return rec.finish(result, out)

@@ -100,11 +100,9 @@ def load(
         "redline-out"),
 ) -> None:
     """Ramp concurrency on a target, with and without faults; percentiles, errors, the knee."""
-    import asyncio
-
     from redline.cascade.load import doubling, parse_fault
-    from redline.cascade.loadtest import LoadOptions, print_ramp, run_load
-    from redline.cascade.record import store_load
+    from redline.cascade.loadtest import LoadOptions, print_ramp
+    from redline.cascade.record import record_load
     from redline.store import Store
 
     try:
@@ -123,16 +121,18 @@ def load(
     )
     per_level = (f"{duration:g} s" if duration else f"{requests_per_worker} requests per worker")
     err_console.print(f"load: {escape(target)}, levels {steps}, {per_level} per level")
-    result = asyncio.run(run_load(opts))
     store = Store(db)
-    try:
-        run, code, findings, files = store_load(store, result, slo_p95_ms, max_error_rate, out)
+    try:  # every request is stored as soon as it is judged
+        result, run, code, findings, files = record_load(store, opts, slo_p95_ms,
+                                                         max_error_rate, out)
     finally:
         store.close()
-    for r in result.ramps:
+    if result is None:
+        err_console.print("[yellow]interrupted[/]: what was recorded is kept")
+    for r in result.ramps if result is not None else []:
         print_ramp(console, r)
     for finding in findings:
         console.print(f"[red]-[/] {escape(finding)}")
-    console.print(f"run [bold]{run.id}[/]: {files['load']}")
+    console.print(f"run [bold]{run.id}[/]: {files.get('load', files.get('json', ''))}")
     console.print(f"exit code {int(code)} ({code.name.lower()})")
     raise typer.Exit(int(code))
