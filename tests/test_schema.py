@@ -161,7 +161,8 @@ def test_suite_file(tmp_path: Path) -> None:
 def test_one_header_and_a_body_chosen_by_kind() -> None:
     from redline.cascade.schema import CascadeScenario, LoadScenario, builtin_cascades
     from redline.catalog import builtin_catalog
-    from redline.catalog.schema import KINDS, ScenarioHeader, parse_scenario
+    from redline.catalog.kinds import parse_scenario
+    from redline.catalog.schema import KINDS, ScenarioHeader
 
     header = {"kind", "id", "version", "title", "objective", "category", "tags", "severity",
               "author", "expected", "success", "remediation", "rollback", "references"}

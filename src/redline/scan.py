@@ -13,7 +13,8 @@ from typing import Any
 
 from redline.attempts import count_attempts, expand
 from redline.catalog import load_suite
-from redline.catalog.schema import Scenario, ScenarioHeader, parse_scenario
+from redline.catalog.kinds import parse_scenario
+from redline.catalog.schema import Scenario, ScenarioHeader
 from redline.config import ScanConfig
 from redline.detectors.judge import LLMJudge, RecordedJudge
 from redline.engine import EngineSettings, Executor, run_attempts

@@ -1,4 +1,12 @@
-"""Seeded, scheduled faults, and the wrapper that injects one into an in-process stage.
+"""Seeded, scheduled faults, and the one middleware that injects them in-process.
+
+A fault is middleware around an async call: `around(call, fault, actions)` lets the call
+through untouched unless the fault's schedule picks the request, and otherwise records the
+injection and hands the call to the action for the fault's kind. Latency and timeout act
+the same everywhere; what an error or a wrong output looks like depends on the layer, so a
+layer supplies its own actions: around a pipeline stage (`inject`: the stage raises, or
+its output is wrong, partial or stale) or around a target (`FaultyTarget`: an error
+response). The HTTP fault proxy (`redline.cascade.proxy`) takes the same decisions.
 
 `ArmedFault` decides, per request, whether the fault fires: the request must fall inside the
 schedule's window (request indices and/or seconds since arming) and pass a draw against the
@@ -16,7 +24,7 @@ import itertools
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +33,8 @@ from redline.app.pipeline import REFUSAL, Stage, Turn
 from redline.attempts import seeded_rng
 from redline.cascade.schema import FaultSpec, Schedule
 from redline.cascade.trace import REQUEST
+from redline.models import TargetRequest, TargetResponse
+from redline.targets.base import Target
 
 POISONED = next(d for d in KNOWLEDGE_BASE if d.id == "kb-partner")
 
@@ -95,7 +105,71 @@ class ArmedFault:
             return {i["index"] for i in self.injections}
 
 
-# --- in-process injection -----------------------------------------------------------------
+# --- the middleware ------------------------------------------------------------------------
+
+Call = Callable[[Any], Awaitable[Any]]
+# an action: (the wrapped call, its argument, the decision) -> the call's result
+Action = Callable[[Call, Any, Decision], Awaitable[Any]]
+
+
+def delayed(fault: ArmedFault) -> Action:
+    """latency and timeout: wait (the fault's delay, or its hang), then make the call."""
+    async def act(call: Call, arg: Any, decision: Decision) -> Any:
+        wait = fault.spec.hang_ms / 1000 if fault.spec.kind == "timeout" \
+            else fault.delay_s(decision.rng)
+        await asyncio.sleep(wait)
+        return await call(arg)
+    return act
+
+
+def around(call: Call, fault: ArmedFault, actions: dict[str, Action],
+           passed: Callable[[Any, Any], None] | None = None) -> Call:
+    """`call` with `fault` injected on the requests its schedule picks (`passed(arg, result)`
+    sees every call the fault let through)."""
+    async def wrapped(arg: Any) -> Any:
+        decision = fault.decide(REQUEST.get())
+        if decision is None:
+            out = await call(arg)
+            if passed is not None:
+                passed(arg, out)
+            return out
+        fault.record(decision)
+        action = actions.get(fault.spec.kind) or delayed(fault)
+        return await action(call, arg, decision)
+    return wrapped
+
+
+# --- around a target ------------------------------------------------------------------------
+
+TARGET_KINDS = ("latency", "error", "timeout", "down")
+
+
+def target_actions(fault: ArmedFault) -> dict[str, Action]:
+    async def error(call: Call, arg: Any, decision: Decision) -> TargetResponse:
+        return TargetResponse(text=None, error=f"HTTP {fault.spec.status}: injected",
+                              status=fault.spec.status)
+
+    async def down(call: Call, arg: Any, decision: Decision) -> TargetResponse:
+        return TargetResponse(text=None, error="ConnectError: connection refused")
+
+    return {"error": error, "down": down}
+
+
+@dataclass
+class FaultyTarget:
+    """A target whose calls armed faults can delay, fail, hang or refuse, in-process."""
+
+    inner: Target
+    faults: list[ArmedFault] = field(default_factory=list)
+
+    async def send(self, request: TargetRequest) -> TargetResponse:
+        call: Call = self.inner.send
+        for fault in self.faults:
+            call = around(call, fault, target_actions(fault))
+        return await call(request)
+
+
+# --- around a pipeline stage ----------------------------------------------------------------
 
 # what each stage of the guarded app produces, for a stale cache to replay
 STAGE_OUTPUT = {
@@ -175,43 +249,32 @@ async def _partial(name: str, stage: Stage, turn: Turn, keep: float, label: str)
     return turn
 
 
-def inject(name: str, stage: Stage, fault: ArmedFault) -> Stage:
-    """`stage` with `fault` injected on the requests the fault's schedule picks."""
-    cache: dict[str, Any] = {}
-    label = fault.label
-    spec = fault.spec
+def stage_actions(name: str, stage: Stage, fault: ArmedFault,
+                  cache: dict[str, Any]) -> dict[str, Action]:
+    """What each kind of fault does at a stage of a pipeline."""
+    spec, label = fault.spec, fault.label
 
-    async def faulted(turn: Turn) -> Turn:
-        decision = fault.decide(REQUEST.get())
-        if decision is None:
-            turn = await stage(turn)
-            if turn.error is None:
-                cache.update({k: copy.deepcopy(getattr(turn, k))
-                              for k in STAGE_OUTPUT.get(name, ())})
-            return turn
-        fault.record(decision)
+    async def slow(call: Call, turn: Turn, decision: Decision) -> Turn:
+        turn = await delayed(fault)(call, turn, decision)
+        _mark(turn, name, label)
+        return turn
+
+    async def fail(call: Call, turn: Turn, decision: Decision) -> Turn:
         kind = spec.kind
-        if kind == "latency":
-            await asyncio.sleep(fault.delay_s(decision.rng))
-            turn = await stage(turn)
-            _mark(turn, name, label)
-            return turn
-        if kind == "timeout":  # hangs; whoever waits gives up first (or it ends, late)
-            await asyncio.sleep(spec.hang_ms / 1000)
-            turn = await stage(turn)
-            _mark(turn, name, label)
-            return turn
-        if kind in ("error", "down"):
-            why = "dependency down: connection refused" if kind == "down" else "injected failure"
-            _mark(turn, name, label, action="error", detail=why)
-            if kind == "down":
-                raise ConnectionRefusedError(f"{name}: {why}")
-            raise InjectedFault(f"{name}: {why}")
-        if kind == "wrong_output":
-            return await _wrong(name, stage, turn, spec, label)
-        if kind == "partial":
-            return await _partial(name, stage, turn, spec.keep, label)
-        if not cache:  # stale, with nothing cached yet: the call goes through
+        why = "dependency down: connection refused" if kind == "down" else "injected failure"
+        _mark(turn, name, label, action="error", detail=why)
+        if kind == "down":
+            raise ConnectionRefusedError(f"{name}: {why}")
+        raise InjectedFault(f"{name}: {why}")
+
+    async def wrong(call: Call, turn: Turn, decision: Decision) -> Turn:
+        return await _wrong(name, stage, turn, spec, label)
+
+    async def partial(call: Call, turn: Turn, decision: Decision) -> Turn:
+        return await _partial(name, stage, turn, spec.keep, label)
+
+    async def stale(call: Call, turn: Turn, decision: Decision) -> Turn:
+        if not cache:  # nothing cached yet: the call goes through
             return await stage(turn)
         for key, value in cache.items():
             setattr(turn, key, copy.deepcopy(value))
@@ -219,4 +282,20 @@ def inject(name: str, stage: Stage, fault: ArmedFault) -> Stage:
                             "fault": label})
         return turn
 
-    return faulted
+    return {"latency": slow, "timeout": slow, "error": fail, "down": fail,
+            "wrong_output": wrong, "partial": partial, "stale": stale}
+
+
+def inject(name: str, stage: Stage, fault: ArmedFault,
+           outputs: tuple[str, ...] | None = None) -> Stage:
+    """`stage` with `fault` injected on the requests the fault's schedule picks. `outputs`:
+    the turn fields the stage produces, for a stale cache to replay (default: the guarded
+    app's stage of that name)."""
+    cache: dict[str, Any] = {}
+    fields = STAGE_OUTPUT.get(name, ()) if outputs is None else outputs
+
+    def remember(_: Turn, turn: Turn) -> None:
+        if turn.error is None:
+            cache.update({k: copy.deepcopy(getattr(turn, k)) for k in fields})
+
+    return around(stage, fault, stage_actions(name, stage, fault, cache), remember)

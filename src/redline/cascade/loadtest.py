@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from redline.cascade.experiment import serve_request
-from redline.cascade.faults import ArmedFault
+from redline.cascade.faults import TARGET_KINDS, ArmedFault, FaultyTarget
 from redline.cascade.load import Driver, FaultArg, LevelStats, Ramp, Sample, ramp
 from redline.cascade.loopback import LoopbackServer, stop_all
 from redline.cascade.proxy import FaultProxy
@@ -32,10 +32,10 @@ from redline.cascade.schema import BreakerSpec, Probe, SystemSpec
 from redline.cascade.system import System, start_guarded_app
 from redline.cascade.trace import REQUEST
 from redline.errors import UsageError
-from redline.models import Message, TargetRequest, TargetResponse
+from redline.models import Message, TargetRequest
 from redline.targets.base import Target
 
-IN_PROCESS_KINDS = ("latency", "error", "timeout", "down")
+IN_PROCESS_KINDS = TARGET_KINDS
 
 
 @dataclass
@@ -84,33 +84,6 @@ def system_driver(system: System, timeout_s: float) -> Driver:
 
     return Driver(send, system.canaries, system.system_prompt, system.breaker,
                   system.description, arm, disarm)
-
-
-@dataclass
-class FaultyTarget:
-    """A target whose calls an armed fault can delay, fail, hang or refuse, in-process."""
-
-    inner: Target
-    faults: list[ArmedFault] = field(default_factory=list)
-
-    async def send(self, request: TargetRequest) -> TargetResponse:
-        for fault in self.faults:
-            decision = fault.decide(REQUEST.get())
-            if decision is None:
-                continue
-            fault.record(decision)
-            kind = fault.spec.kind
-            if kind == "latency":
-                await asyncio.sleep(fault.delay_s(decision.rng))
-            elif kind == "timeout":
-                await asyncio.sleep(fault.spec.hang_ms / 1000)
-            elif kind == "error":
-                return TargetResponse(text=None, error=f"HTTP {fault.spec.status}: injected",
-                                      status=fault.spec.status)
-            else:
-                return TargetResponse(text=None, error="ConnectError: connection refused")
-            break
-        return await self.inner.send(request)
 
 
 def target_driver(target: Target, timeout_s: float, faulty: FaultyTarget | None,

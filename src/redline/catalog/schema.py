@@ -4,8 +4,9 @@ Every scenario has the same header (`ScenarioHeader`: id, version, title, object
 category, tags, severity, author, expected, success, remediation, rollback, references) and
 a body chosen by its `kind`: `probe` (the default: inputs, mutators, detectors), `cascade`
 (a fault at a pipeline stage, `redline.cascade.schema`), `load` (a concurrency ramp), and
-room for more (attack, evasion, slice). Each kind registers its model in `KINDS`; the
-store, the reports and the gate read only the header.
+room for more (attack, evasion, slice). Each kind registers its model in `KINDS`
+(`redline.catalog.kinds.parse_scenario` reads any kind); the store, the reports and the
+gate read only the header.
 """
 
 from __future__ import annotations
@@ -167,21 +168,6 @@ def scenario_kind(name: str):
         KINDS[name] = cls
         return cls
     return register
-
-
-def kind_model(kind: str) -> type[ScenarioHeader]:
-    """The model for a scenario kind (built-in kinds register on first use)."""
-    if kind not in KINDS:
-        import redline.cascade.schema  # noqa: F401 - registers cascade and load
-
-    if kind not in KINDS:
-        raise ValueError(f"unknown scenario kind {kind!r}; known: {sorted(KINDS)}")
-    return KINDS[kind]
-
-
-def parse_scenario(data: dict[str, Any]) -> ScenarioHeader:
-    """A stored or loaded scenario of any kind (no `kind`: a probe)."""
-    return kind_model(str(data.get("kind", "probe"))).model_validate(data)
 
 
 @scenario_kind("probe")
