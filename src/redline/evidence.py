@@ -13,9 +13,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from redline import __version__
+from redline import __version__, tsa
 from redline.audit import (
     Link,
     Problem,
@@ -31,6 +31,10 @@ from redline.detectors.pii import find_pii
 from redline.errors import RedlineError
 from redline.keys import check_signature, key_id, sign_head
 from redline.store import Store, dumps, utc_now
+from redline.tsa import TimestampCheck
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 REDACTED_FIELDS = ("attempt", "transcript", "responses", "verdicts", "error")
 CANARY_MASK = "[REDACTED-SECRET]"
@@ -54,6 +58,9 @@ class Report:
     unsigned_tail: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
     unsigned: tuple[Problem, ...] = ()  # evidence records after the signed head
+    timestamps: tuple[TimestampCheck, ...] = ()
+    tsa_required: bool = False  # a TSA certificate was given: trusted time is required
+    signed_upto: int = -1
 
     @property
     def signed(self) -> bool:
@@ -62,6 +69,11 @@ class Report:
     @property
     def ok(self) -> bool:
         if not self.chain.ok or (self.signed and self.unsigned):
+            return False
+        if any(not t.ok for t in self.timestamps):
+            return False
+        if self.tsa_required and not any(t.ok and t.seq == self.signed_upto
+                                         for t in self.timestamps):
             return False
         if self.pubkey_id is not None:
             return any(s.ok and s.key_id == self.pubkey_id for s in self.signatures)
@@ -104,16 +116,44 @@ def unsigned_records(links: list[Link], signed_upto: int) -> tuple[list[Problem]
     return evidence, len(tail) - len(evidence)
 
 
-def verify_run(store: Store, run_id: str, pubkey_pem: str | None = None) -> Report:
+def check_timestamps(run_id: str, links: list[Link], stamps: Iterable[Mapping[str, Any]],
+                     cert: x509.Certificate | None) -> tuple[TimestampCheck, ...]:
+    """Each stored token checked against the head at its position in the chain as it is now,
+    so a token cannot be carried over to a rewritten chain."""
+    by_seq = {ln.seq: ln.hash for ln in links}
+    out = []
+    for stamp in stamps:
+        seq = stamp.get("seq")
+        head = by_seq.get(seq) if isinstance(seq, int) else None
+        if head is None:
+            out.append(TimestampCheck(-1 if not isinstance(seq, int) else seq, False, None,
+                                      "time-stamped head is not in the chain"))
+            continue
+        try:
+            token = tsa.decode(str(stamp.get("token")))
+        except ValueError:
+            out.append(TimestampCheck(seq, False, None, "token is not base64"))
+            continue
+        out.append(tsa.check_token(token, tsa.imprint(run_id, seq, head), cert, seq))
+    return tuple(out)
+
+
+def verify_run(store: Store, run_id: str, pubkey_pem: str | None = None,
+               tsa_cert: x509.Certificate | None = None) -> Report:
     chain = store.verify(run_id)
     links = store.links(run_id)
     checks, wanted, upto = check_signatures(run_id, links, store.signatures(run_id), pubkey_pem)
-    return _report(chain, checks, wanted, links, upto)
+    stamps = check_timestamps(run_id, links, store.timestamps(run_id), tsa_cert)
+    return _report(chain, checks, wanted, links, upto, stamps, tsa_cert is not None)
 
 
 def _report(chain: Verification, checks: tuple[SignatureCheck, ...], wanted: str | None,
-            links: list[Link], signed_upto: int) -> Report:
+            links: list[Link], signed_upto: int, stamps: tuple[TimestampCheck, ...] = (),
+            tsa_required: bool = False) -> Report:
     notes = []
+    if tsa_required and not any(t.ok and t.seq == signed_upto for t in stamps):
+        notes.append(f"no time-stamp by the given TSA over the signed head #{signed_upto}; "
+                     "sign with `redline sign --tsa URL`")
     if wanted is not None and not checks:
         notes.append(f"no signature by key {wanted}")
     if not checks and wanted is None:
@@ -126,10 +166,14 @@ def _report(chain: Verification, checks: tuple[SignatureCheck, ...], wanted: str
     if decisions:
         notes.append(f"{decisions} gate decision(s) after the signed head are unsigned")
     tail = len(links) - 1 - signed_upto if signed_upto >= 0 else 0
-    return Report(chain, checks, wanted, tail, tuple(notes), tuple(unsigned))
+    return Report(chain, checks, wanted, tail, tuple(notes), tuple(unsigned), stamps,
+                  tsa_required, signed_upto)
 
 
-def sign_run(store: Store, run_id: str, key_path: Path) -> dict[str, Any]:
+def sign_run(store: Store, run_id: str, key_path: Path, tsa_url: str | None = None,
+             ) -> dict[str, Any]:
+    """Sign the chain head; with `tsa_url`, also get an RFC 3161 token over it (before
+    anything is stored, so a failing TSA leaves no half-signed run)."""
     from redline.keys import load_private
 
     key = load_private(key_path)
@@ -138,8 +182,22 @@ def sign_run(store: Store, run_id: str, key_path: Path) -> dict[str, Any]:
         raise RedlineError(f"run {run_id} has no audit chain to sign")
     head = links[-1]
     sig = sign_head(key, run_id, head.seq, head.hash)
-    store.add_signature(run_id, sig.seq, sig.hash, sig.key_id, sig.public_key, sig.signature)
-    return {"run_id": run_id, "seq": sig.seq, "hash": sig.hash, "key_id": sig.key_id}
+    out: dict[str, Any] = {"run_id": run_id, "seq": sig.seq, "hash": sig.hash,
+                           "key_id": sig.key_id}
+    stamp = None
+    if tsa_url is not None:
+        digest = tsa.imprint(run_id, head.seq, head.hash)
+        token = tsa.request_token(tsa_url, digest)
+        check = tsa.check_token(token, digest, None, head.seq)
+        stamp = (tsa.encode(token), check.gen_time or "")
+        out["timestamp"] = {"tsa": tsa_url, "gen_time": check.gen_time}
+    with store.db:
+        store.db.execute("BEGIN")
+        store.add_signature(run_id, sig.seq, sig.hash, sig.key_id, sig.public_key,
+                            sig.signature)
+        if stamp is not None:
+            store.add_timestamp(run_id, head.seq, head.hash, str(tsa_url), *stamp)
+    return out
 
 
 # --- redaction -------------------------------------------------------------------------------
@@ -212,6 +270,7 @@ def export_bundle(store: Store, run_ref: str, path: Path, redact: bool = False) 
         "decisions.json": dumps(store.decision_records(run_id)),
         "signatures.json": dumps(store.signatures(run_id)),
         "plan.jsonl": "".join(dumps(a) + "\n" for a in store.plan_ids(run_id)),
+        "timestamps.json": dumps(store.timestamps(run_id)),
     }
     write_bundle(path, {name: text.encode("utf-8", "surrogatepass")
                         for name, text in members.items()})
@@ -299,7 +358,8 @@ def _bundle_plan(d: BundleData, committed: Mapping[str, Any],
                     and plan[fields["seq"]] == aid)]
 
 
-def verify_bundle(path: Path, pubkey_pem: str | None = None) -> tuple[dict[str, Any], Report]:
+def verify_bundle(path: Path, pubkey_pem: str | None = None,
+                  tsa_cert: x509.Certificate | None = None) -> tuple[dict[str, Any], Report]:
     d = read_bundle(path)
     run_id = d.meta["run_id"]
     links = d.links
@@ -320,4 +380,6 @@ def verify_bundle(path: Path, pubkey_pem: str | None = None) -> tuple[dict[str, 
     extra += _bundle_state(d, links, events, by_attempt)
     chain = Verification(run_id, found.links, found.head, found.problems + tuple(extra))
     checks, wanted, upto = check_signatures(run_id, links, d.signatures, pubkey_pem)
-    return d.meta, _report(chain, checks, wanted, links, upto)
+    stamps = check_timestamps(run_id, links, [s for s in d.timestamps if isinstance(s, dict)],
+                              tsa_cert)
+    return d.meta, _report(chain, checks, wanted, links, upto, stamps, tsa_cert is not None)

@@ -103,6 +103,15 @@ CREATE TABLE IF NOT EXISTS signatures (
     signed_at TEXT NOT NULL,
     PRIMARY KEY (run_id, seq, key_id)
 );
+CREATE TABLE IF NOT EXISTS timestamps (
+    run_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    tsa TEXT NOT NULL,
+    token TEXT NOT NULL,
+    gen_time TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq, tsa)
+);
 CREATE TABLE IF NOT EXISTS decisions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     run_id TEXT NOT NULL REFERENCES runs(id),
@@ -455,6 +464,19 @@ class Store:
             " signed_at) VALUES (?,?,?,?,?,?,?)",
             (run_id, seq, head, key_id, public_key, signature, utc_now()),
         )
+
+    def add_timestamp(self, run_id: str, seq: int, head: str, tsa: str, token: str,
+                      gen_time: str) -> None:
+        """An RFC 3161 token (base64 DER) over a signed head, from the TSA at `tsa`."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO timestamps (run_id, seq, hash, tsa, token, gen_time)"
+            " VALUES (?,?,?,?,?,?)", (run_id, seq, head, tsa, token, gen_time))
+
+    def timestamps(self, run_id: str) -> list[dict[str, Any]]:
+        cur = self.db.execute("SELECT seq, hash, tsa, token, gen_time FROM timestamps WHERE"
+                              " run_id = ? ORDER BY seq", (run_id,))
+        names = ("seq", "hash", "tsa", "token", "gen_time")
+        return [dict(zip(names, row, strict=True)) for row in cur]
 
     def signatures(self, run_id: str) -> list[dict[str, Any]]:
         cur = self.db.execute("SELECT seq, hash, key_id, public_key, signature, signed_at FROM"

@@ -44,21 +44,31 @@ def verify(
                       ] = None,
     bundle: Annotated[Path | None, typer.Option(help="Verify an exported evidence bundle.")
                       ] = None,
+    tsa_cert: Annotated[Path | None, typer.Option(
+        help="Require an RFC 3161 time-stamp over the signed head by the TSA with this "
+        "certificate (PEM).")] = None,
 ) -> None:
     """Check a run's audit chain (and signature); name the first bad record. Exit 1 if bad."""
     from redline.evidence import verify_bundle, verify_run
     from redline.keys import read_public
+    from redline.tsa import load_tsa_cert
 
     pem = read_public(pubkey) if pubkey else None
+    cert = None
+    if tsa_cert is not None:
+        try:
+            cert = load_tsa_cert(tsa_cert.read_bytes(), str(tsa_cert))
+        except OSError as exc:
+            raise UsageError(f"cannot read TSA certificate {tsa_cert}: {exc.strerror}") from exc
     if bundle is not None:
         if not bundle.is_file():
             raise UsageError(f"no bundle at {bundle}")
-        meta, rep = verify_bundle(bundle, pem)
+        meta, rep = verify_bundle(bundle, pem, cert)
         label = f"bundle {bundle} (run {meta['run_id']}{', redacted' if meta['redacted'] else ''})"
     elif run is not None:
         store = open_store(db)
         info = store.get_run(run)
-        rep = verify_run(store, info.id, pem)
+        rep = verify_run(store, info.id, pem, cert)
         store.close()
         label = f"run {info.id}"
     else:
@@ -74,6 +84,10 @@ def verify(
     for sig in rep.signatures:
         colour = "green" if sig.ok else "red"
         console.print(f"[{colour}]signature[/] key {sig.key_id} at #{sig.seq}: {sig.reason}")
+    for stamp in rep.timestamps:
+        colour = "green" if stamp.ok else "red"
+        console.print(f"[{colour}]timestamp[/] head #{stamp.seq} genTime {stamp.gen_time}: "
+                      f"{escape(stamp.reason)}")
     for note in rep.notes:
         console.print(f"[yellow]note[/]: {escape(note)}")
     raise typer.Exit(0 if rep.ok else 1)
@@ -82,16 +96,23 @@ def verify(
 @app.command()
 def sign(run: str, db: DbOption = DEFAULT_DB,
          key: Annotated[Path, typer.Option(help="Ed25519 private key (PEM).")] = Path(
-             ".redline/keys/redline_ed25519")) -> None:
-    """Sign a run's current chain head."""
+             ".redline/keys/redline_ed25519"),
+         tsa: Annotated[str | None, typer.Option(
+             help="Also get an RFC 3161 time-stamp over the head from this time-stamping "
+             "authority URL.")] = None) -> None:
+    """Sign a run's current chain head (and time-stamp it with --tsa)."""
     from redline.evidence import sign_run
 
     store = open_store(db)
-    info = store.get_run(run)
-    signed = sign_run(store, info.id, key)
-    store.close()
+    try:
+        info = store.get_run(run)
+        signed = sign_run(store, info.id, key, tsa_url=tsa)
+    finally:
+        store.close()
     console.print(f"signed {info.id} head #{signed['seq']} {signed['hash']} "
                   f"with key {signed['key_id']}")
+    if "timestamp" in signed:
+        console.print(f"time-stamped by {escape(str(tsa))} at {signed['timestamp']['gen_time']}")
 
 
 @app.command()
