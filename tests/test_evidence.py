@@ -178,13 +178,20 @@ def test_bundle_verifies_elsewhere_and_redaction_keeps_the_chain(finished: tuple
     sign_run(store, run_id, private)
     full, redacted = tmp_path / "full.tgz", tmp_path / "redacted.tgz"
     export_bundle(store, run_id, full)
-    export_bundle(store, run_id, redacted, redact=True)
+    export_bundle(store, run_id, redacted, redact=True, key_path=private)
+    unsigned_redactions = tmp_path / "unsigned-redactions.tgz"
+    export_bundle(store, run_id, unsigned_redactions, redact=True)
     store.close()
     db.unlink()  # "another machine": nothing but the bundle and the public key
     pem = read_public(public)
     for path in (full, redacted):
         _meta, report = verify_bundle(path, pem)
         assert report.ok, report.chain.problems
+    # redactions nobody signed: integrity only, and refused by a verifier holding the key
+    assert verify_bundle(unsigned_redactions)[1].ok
+    _, report = verify_bundle(unsigned_redactions, pem)
+    assert not report.ok
+    assert any("signed redaction manifest" in str(p) for p in report.chain.problems)
     with tarfile.open(redacted) as tar:
         text = tar.extractfile("results.jsonl").read().decode()  # type: ignore[union-attr]
     assert "[REDACTED-SECRET]" in text and "[PII:" in text

@@ -48,10 +48,11 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     store.record_decision(run_id, decision.to_dict())
     bundles = {"full": base / "full.tgz", "redacted": base / "redacted.tgz"}
     export_bundle(store, run_id, bundles["full"])
-    export_bundle(store, run_id, bundles["redacted"], redact=True)
+    export_bundle(store, run_id, bundles["redacted"], redact=True, key_path=private)
     store.close()
     with sqlite3.connect(db) as con:
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    PRISTINE_OTHER_KEY[:] = [other_public.with_suffix("")]
     return {"db": db, "run_id": run_id, "pem": read_public(public), "private": private,
             "other_private": other_public.with_suffix(""), "verdict": decision.verdict,
             "bundles": bundles}
@@ -425,6 +426,33 @@ def unmasked_substitute(rows: list[dict[str, Any]]) -> None:
     r["digests"]["transcript"] = original
 
 
+def fake_mask(rows: list[dict[str, Any]]) -> None:
+    """Edit a redactable field of an unredacted row, dress it up as a redaction and ship the
+    original digest: only the signed redaction manifest can tell."""
+    from redline.audit import field_digests
+
+    r = next(r for r in rows if not r["digests"])
+    original = field_digests(r["fields"])["verdicts"]
+    r["fields"]["verdicts"] = '[{"detected": false, "note": "[PII:email]"}]'
+    r["digests"]["verdicts"] = original
+
+
+def resign_redactions_after(fn: Callable[[list[dict[str, Any]]], None]
+                            ) -> Callable[[Members], None]:
+    def edit(m: Members) -> None:
+        from redline.redaction import entries_of, sign_manifest
+
+        results_edit(fn)(m)
+        meta = json.loads(m["bundle.json"])
+        entries = entries_of(jl(m["results.jsonl"]))
+        m["redactions.json"] = json.dumps(sign_manifest(
+            meta["run_id"], entries, PRISTINE_OTHER_KEY[0])).encode()
+    return edit
+
+
+PRISTINE_OTHER_KEY: list[Path] = []
+
+
 def set_summary(meta: dict[str, Any]) -> dict[str, Any]:
     meta["summary"]["exit_code"] = 0
     meta["summary"]["total"]["failures"] = 0
@@ -517,6 +545,14 @@ BUNDLE_EDITS: dict[str, tuple[Callable[[Members], None], str, bool]] = {
     "redacted field edited in a redacted bundle": (results_edit(
         lambda rows: next(r for r in rows if r["digests"])["fields"].update(error="x")),
         "redacted", True),
+    "fake mask + original digest in a redacted bundle": (
+        results_edit(fake_mask), "redacted", False),
+    "redaction manifest entry removed": (
+        json_edit("redactions.json", lambda d: {**d, "entries": d["entries"][1:]}), "redacted",
+        True),
+    "redaction manifest dropped": (lambda m: m.pop("redactions.json"), "redacted", False),
+    "fake mask + manifest re-signed by another key": (
+        resign_redactions_after(fake_mask), "redacted", False),
     "outcome flipped + chain rebuilt": (rebuild_bundle_chain, "full", False),
     "signatures dropped": (json_edit("signatures.json", lambda d: []), "full", False),
     "signature bytes edited": (json_edit("signatures.json", lambda d: [

@@ -20,7 +20,7 @@ from redline.errors import RedlineError
 BUNDLE_FORMAT = "redline-evidence/1"
 MEMBERS = ("bundle.json", "run.json", "results.jsonl", "chain.jsonl", "decisions.json",
            "signatures.json")
-OPTIONAL = ("plan.jsonl", "timestamps.json")
+OPTIONAL = ("plan.jsonl", "timestamps.json", "redactions.json")
 LINK_FIELDS = ("run_id", "seq", "kind", "ref", "ts", "record_sha256", "prev", "hash")
 SIGNATURE_FIELDS = ("seq", "hash", "key_id", "public_key", "signature")
 MAX_MEMBER = 1 << 34  # 16 GiB: a bound, not a limit anyone should meet
@@ -40,6 +40,7 @@ class BundleData:
     signatures: list[dict[str, Any]]
     plan: list[str] | None
     timestamps: list[dict[str, Any]]
+    redactions: Any = None  # the signed redaction manifest, checked in redline.redaction
 
     @property
     def links(self) -> list[Link]:
@@ -156,6 +157,7 @@ def read_bundle(path: Path) -> BundleData:
         results=_lines(path, "results.jsonl", raw["results.jsonl"]),
         chain=_lines(path, "chain.jsonl", raw["chain.jsonl"]),
         plan=_lines(path, "plan.jsonl", raw["plan.jsonl"]) if "plan.jsonl" in raw else None,
-        timestamps=stamps, **parsed)
+        timestamps=stamps, redactions=_json(path, "redactions.json", raw["redactions.json"])
+        if "redactions.json" in raw else None, **parsed)
     _check_shapes(path, data)
     return data

@@ -9,9 +9,8 @@ masked field carries its original digest, so the chain of the unredacted origina
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,23 +20,28 @@ from redline.audit import (
     Problem,
     Verification,
     chained_state,
-    field_digests,
     plan_digest,
     state_problems,
     verify_links,
 )
 from redline.bundle import BUNDLE_FORMAT, BundleData, read_bundle, write_bundle
-from redline.detectors.pii import find_pii
 from redline.errors import RedlineError
 from redline.keys import check_signature, key_id, sign_head
+from redline.redaction import (
+    REDACTED_FIELDS,
+    canary_patterns,
+    entries_of,
+    redact_record,
+    sign_manifest,
+    signed_entries,
+    substitutes,
+)
 from redline.store import Store, dumps, utc_now
 from redline.tsa import TimestampCheck
 
 if TYPE_CHECKING:
     from cryptography import x509
 
-REDACTED_FIELDS = ("attempt", "transcript", "responses", "verdicts", "error")
-CANARY_MASK = "[REDACTED-SECRET]"
 
 
 @dataclass(frozen=True)
@@ -200,41 +204,7 @@ def sign_run(store: Store, run_id: str, key_path: Path, tsa_url: str | None = No
     return out
 
 
-# --- redaction -------------------------------------------------------------------------------
-
-def _canary_patterns(secrets: Iterable[str]) -> list[re.Pattern[str]]:
-    out = []
-    for s in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
-        out.append(re.compile(re.escape(s), re.IGNORECASE))
-        escaped = json.dumps(s)[1:-1]
-        if escaped != s:
-            out.append(re.compile(re.escape(escaped), re.IGNORECASE))
-    return out
-
-
-def redact_text(text: str, canaries: list[re.Pattern[str]]) -> str:
-    for rx in canaries:
-        text = rx.sub(CANARY_MASK, text)
-    for found in reversed(find_pii(text)):
-        lo, hi = found["span"]
-        text = text[:lo] + f"[PII:{found['kind']}]" + text[hi:]
-    return text
-
-
-def redact_record(record: Mapping[str, Any], canaries: list[re.Pattern[str]],
-                  ) -> tuple[dict[str, Any], dict[str, str]]:
-    """A record with PII and secrets masked, plus the original digests of changed fields."""
-    originals = field_digests(record)
-    out, given = dict(record), {}
-    for name in REDACTED_FIELDS:
-        value = record.get(name)
-        if isinstance(value, str):
-            masked = redact_text(value, canaries)
-            if masked != value:
-                out[name] = masked
-                given[name] = originals[name]
-    return out, given
-
+# --- bundles ---------------------------------------------------------------------------------
 
 def run_canaries(store: Store, run_id: str) -> list[str]:
     info = store.get_run(run_id)
@@ -244,12 +214,13 @@ def run_canaries(store: Store, run_id: str) -> list[str]:
     return sorted(found)
 
 
-# --- bundles ---------------------------------------------------------------------------------
-
-def export_bundle(store: Store, run_ref: str, path: Path, redact: bool = False) -> dict[str, Any]:
+def export_bundle(store: Store, run_ref: str, path: Path, redact: bool = False,
+                  key_path: Path | None = None) -> dict[str, Any]:
+    """Write a run's evidence as one archive; with `redact`, mask PII and canaries, and with
+    `key_path` sign the list of substitutions so a verifier with --pubkey accepts them."""
     info = store.get_run(run_ref)
     run_id = info.id
-    patterns = _canary_patterns(run_canaries(store, run_id)) if redact else []
+    patterns = canary_patterns(run_canaries(store, run_id)) if redact else []
     results = []
     for ref in sorted(store.done_attempt_ids(run_id)):
         record = store.result_record(run_id, ref) or {}
@@ -272,35 +243,19 @@ def export_bundle(store: Store, run_ref: str, path: Path, redact: bool = False) 
         "plan.jsonl": "".join(dumps(a) + "\n" for a in store.plan_ids(run_id)),
         "timestamps.json": dumps(store.timestamps(run_id)),
     }
+    if redact and key_path is not None:
+        members["redactions.json"] = dumps(sign_manifest(run_id, entries_of(results), key_path))
     write_bundle(path, {name: text.encode("utf-8", "surrogatepass")
                         for name, text in members.items()})
     return meta
 
 
-def _substitutes(meta: Mapping[str, Any], aid: str, r: Mapping[str, Any]
-                 ) -> tuple[dict[str, str], list[Problem]]:
-    """The original digests a result may use: only for fields this redacted bundle declares
-    redactable and that really carry a redaction mask."""
-    allowed = set(REDACTED_FIELDS) & set(meta.get("redacted_fields") or []) if (
-        meta.get("redacted") is True) else set()
-    given, problems = {}, []
-    for name, digest in r["digests"].items():
-        value = r["fields"].get(name)
-        if name not in allowed:
-            problems.append(Problem(None, "result", aid, f"carries a substitute digest for "
-                                    f"{name!r}, which this bundle does not redact (forged)"))
-        elif not (isinstance(value, str) and (CANARY_MASK in value or "[PII:" in value)):
-            problems.append(Problem(None, "result", aid, f"carries a substitute digest for "
-                                    f"{name!r} but the field shows no redaction (forged)"))
-        else:
-            given[name] = digest
-    return given, problems
-
-
-def _bundle_results(d: BundleData) -> tuple[dict[str, tuple[dict[str, Any], dict[str, str]]],
-                                             list[Problem]]:
+def _bundle_results(d: BundleData, pubkey_pem: str | None
+                    ) -> tuple[dict[str, tuple[dict[str, Any], dict[str, str]]], list[Problem]]:
     by_attempt: dict[str, tuple[dict[str, Any], dict[str, str]]] = {}
-    problems: list[Problem] = []
+    authenticated, problems = signed_entries(d.meta["run_id"], d.redactions, pubkey_pem)
+    if authenticated is None and pubkey_pem is not None:
+        authenticated = set()  # with a key to trust, only signed redactions count
     for line, r in enumerate(d.results, 1):
         aid = r["fields"].get("attempt_id")
         if not isinstance(aid, str):
@@ -311,7 +266,7 @@ def _bundle_results(d: BundleData) -> tuple[dict[str, tuple[dict[str, Any], dict
             problems.append(Problem(None, "result", aid,
                                     f"appears more than once (results.jsonl:{line})"))
             continue
-        given, bad = _substitutes(d.meta, aid, r)
+        given, bad = substitutes(d.meta, aid, r, authenticated)
         problems += bad
         by_attempt[aid] = (r["fields"], given)
     return by_attempt, problems
@@ -364,7 +319,7 @@ def verify_bundle(path: Path, pubkey_pem: str | None = None,
     run_id = d.meta["run_id"]
     links = d.links
     events = {row["ref"]: row["payload"] for row in d.chain if row.get("payload") is not None}
-    by_attempt, extra = _bundle_results(d)
+    by_attempt, extra = _bundle_results(d, pubkey_pem)
 
     def lookup(kind: str, ref: str) -> tuple[Mapping[str, Any], Mapping[str, str]] | None:
         if kind == "result":
@@ -382,4 +337,9 @@ def verify_bundle(path: Path, pubkey_pem: str | None = None,
     checks, wanted, upto = check_signatures(run_id, links, d.signatures, pubkey_pem)
     stamps = check_timestamps(run_id, links, [s for s in d.timestamps if isinstance(s, dict)],
                               tsa_cert)
-    return d.meta, _report(chain, checks, wanted, links, upto, stamps, tsa_cert is not None)
+    report = _report(chain, checks, wanted, links, upto, stamps, tsa_cert is not None)
+    if d.meta.get("redacted") is True and d.redactions is None:
+        report = replace(report, notes=(*report.notes, (
+            "redactions are not signed: a verifier with --pubkey refuses every substitute "
+            "digest (export with --redact --key KEY)")))
+    return d.meta, report

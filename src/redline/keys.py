@@ -120,20 +120,27 @@ class Signature:
     signature: str
 
 
-def sign_head(key: Ed25519PrivateKey, run_id: str, seq: int, head: str) -> Signature:
-    public_pem = key.public_key().public_bytes(
+def public_pem(key: Ed25519PrivateKey) -> str:
+    return key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def sign_head(key: Ed25519PrivateKey, run_id: str, seq: int, head: str) -> Signature:
+    pem = public_pem(key)
     sig = key.sign(head_message(run_id, seq, head))
-    return Signature(seq, head, key_id(public_pem), public_pem,
-                     base64.b64encode(sig).decode())
+    return Signature(seq, head, key_id(pem), pem, base64.b64encode(sig).decode())
 
 
-def check_signature(public_pem: str, run_id: str, seq: int, head: str, signature: str) -> bool:
+def check_signature_message(public_pem: str, message: bytes, signature: str) -> bool:
     try:
         raw = base64.b64decode(signature, validate=True)
-        load_public_pem(public_pem).verify(raw, head_message(run_id, seq, head))
+        load_public_pem(public_pem).verify(raw, message)
     except (InvalidSignature, ValueError):
         return False
     except RedlineError:
         return False
     return True
+
+
+def check_signature(public_pem: str, run_id: str, seq: int, head: str, signature: str) -> bool:
+    return check_signature_message(public_pem, head_message(run_id, seq, head), signature)

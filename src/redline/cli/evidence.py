@@ -120,12 +120,17 @@ def export(run: str, out: Annotated[Path, typer.Option("--out", "-o", help="Bund
            db: DbOption = DEFAULT_DB,
            redact: Annotated[bool, typer.Option(
                help="Mask PII and canaries; the chain of the original still verifies.")] = False,
+           key: Annotated[Path | None, typer.Option(
+               help="With --redact: sign the list of redactions with this Ed25519 key, so "
+               "`verify --bundle --pubkey` accepts them.")] = None,
            ) -> None:
     """Export a run's evidence as one archive that verifies on another machine."""
     from redline.evidence import export_bundle
 
+    if key is not None and not redact:
+        raise UsageError("--key signs the redactions: use it with --redact")
     store = open_store(db)
-    meta = export_bundle(store, run, out, redact=redact)
+    meta = export_bundle(store, run, out, redact=redact, key_path=key)
     store.close()
     console.print(f"wrote {out}: run {meta['run_id']}, {meta['links']} chained records"
                   f"{', redacted' if redact else ''}")
