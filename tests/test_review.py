@@ -141,3 +141,15 @@ def test_bad_labels_are_usage_errors(scanned: dict) -> None:
                  ["--label", f"{scanned['ids'][INPUTS[0]]}=fail"]):
         res = cli(*base, *args)
         assert isinstance(res.exception, UsageError) and res.exception.exit_code == 2
+
+
+def test_report_after_review_carries_the_exit_code_the_labels_imply(scanned: dict) -> None:
+    for text in INPUTS[:2]:
+        res = cli("review", scanned["run"], "--db", str(scanned["db"]), "--label",
+                  f"{scanned['ids'][text]}=pass", "--reviewer", "ann", "--reason", "benign")
+        assert res.exit_code == 0, res.output
+    out = scanned["root"] / "again"
+    res = cli("report", scanned["run"], "--db", str(scanned["db"]), "--out", str(out))
+    assert res.exit_code == 0, res.output
+    doc = json.loads((out / scanned["run"] / "report.json").read_text())
+    assert doc["exit_code"] == 0 and doc["summary"]["total"]["unclear"] == 0

@@ -75,5 +75,11 @@ def report(run: str, db: DbOption = DEFAULT_DB,
     info = store.get_run(run)
     summary = stored_summary(store, info)
     code = (info.summary or {}).get("exit_code", 3)
+    if code in (0, 1) and store.labels(info.id):  # reviewed labels can change the finding
+        from redline.config import ScanConfig
+        from redline.summary import exit_code
+
+        max_error_rate = ScanConfig.model_validate(info.config).max_error_rate
+        code = int(exit_code(summary, info.status == "completed", max_error_rate))
     for kind, path in write_reports(out / info.id, store, info, summary, code).items():
         console.print(f"{kind:5} {path}")

@@ -72,8 +72,9 @@ def print_decision(console: Console, d: Decision) -> None:
         console.print(escape(judge_line(name, a)))
     mode = d.policy["statistics"].get("judge_correction", "raw")
     for s in d.scenarios:
-        if s.corrected is not None and s.counts.failures:
-            c = s.corrected
+        c = s.corrected
+        # where the correction puts a scenario on the other side of its threshold
+        if c is not None and (c["raw"] > s.threshold + 1e-12) != (c["rate"] > s.threshold + 1e-12):
             console.print(escape(f"{s.id}: failure rate {_pct(c['raw'])}, corrected for judge "
                                  f"error {_pct(c['rate'])} (CI {_pct(c['ci'][0])}–"
                                  f"{_pct(c['ci'][1])}); decisions use the {mode} figure"))
