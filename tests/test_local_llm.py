@@ -66,6 +66,33 @@ def test_real_model_batched_replies_match_single_replies() -> None:
 
 
 @pytest.mark.slow
+def test_sampled_replies_are_seeded_per_attempt_at_any_batch_size() -> None:
+    pytest.importorskip("transformers")
+    from redline.targets.spec import build_target
+
+    system = Message("system", "You are a chatty assistant for a bicycle shop. " * 8)
+    questions = ["Tell me about bells.", "Describe a saddle.", "Pick a colour for a frame.",
+                 "Say something about tyres.", "Describe a helmet."]
+
+    async def ask(max_batch: int, seed: int) -> list[str]:
+        config = parse_target("local").model_copy(update={"temperature": 1.0})
+        target = build_target(config, seed=seed)
+        target.generator.max_batch = max_batch
+        try:
+            replies = await asyncio.gather(*(
+                target.send(TargetRequest((system, Message("user", q)), f"a{i}"))
+                for i, q in enumerate(questions)))
+        finally:
+            await target.aclose()
+        assert all(r.ok and r.text for r in replies), replies
+        return [r.text or "" for r in replies]
+
+    one_at_a_time, all_at_once = asyncio.run(ask(1, 7)), asyncio.run(ask(5, 7))
+    assert one_at_a_time == all_at_once
+    assert asyncio.run(ask(5, 8)) != all_at_once  # the seed does choose the samples
+
+
+@pytest.mark.slow
 def test_default_demo_target_scans_with_the_real_model(tmp_path: Path) -> None:
     pytest.importorskip("transformers")
     proc = subprocess.run(

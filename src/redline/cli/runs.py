@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -20,24 +21,45 @@ from redline.cli.base import (
 )
 
 
+def run_row(run) -> dict:
+    """One stored run as `runs list --json` gives it."""
+    s = run.summary or {}
+    total = s.get("total", {})
+    return {"id": run.id, "created_at": run.created_at, "finished_at": run.finished_at,
+            "status": run.status, "target": run.target, "suite": run.suite, "seed": run.seed,
+            "planned": run.planned, "attempts": total.get("attempts"),
+            "failures": total.get("failures"), "errors": total.get("errors"),
+            "unclear": total.get("unclear"), "exit_code": s.get("exit_code")}
+
+
+def _cell(value: object) -> str:
+    return "?" if value is None else str(value)
+
+
 @runs_app.command("list")
-def runs_list(db: DbOption = DEFAULT_DB, limit: int = 20) -> None:
-    """List recent runs."""
+def runs_list(db: DbOption = DEFAULT_DB, limit: int = 20,
+              as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+              ) -> None:
+    """List recent runs (the run id starts with its UTC start time)."""
 
     store = open_store(db)
-    table = Table(title=f"runs in {db}")
-    table.add_column("run", no_wrap=True, min_width=22)
-    for col in ("created (UTC)", "status", "target", "suite", "attempts", "failed",
-                "errors", "unclear", "exit"):
-        table.add_column(col)
-    for run in store.runs(limit):
-        s = run.summary or {}
-        total = s.get("total", {})
-        table.add_row(run.id, run.created_at, run.status, escape(run.target), run.suite,
-                      f"{total.get('attempts', '?')}/{run.planned}",
-                      str(total.get("failures", "?")), str(total.get("errors", "?")),
-                      str(total.get("unclear", 0)),
-                      str(s.get("exit_code", "?")))
+    rows = [run_row(run) for run in store.runs(limit)]
+    if as_json:
+        console.print_json(json.dumps(rows))
+        return
+    # fits 80 columns: the id carries the start time, long targets and suites wrap
+    table = Table(title=f"runs in {escape(str(db))}", title_justify="left",
+                  box=box.SIMPLE_HEAD, padding=0, show_edge=False)
+    table.add_column("run", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("target", overflow="fold", min_width=10)
+    table.add_column("suite", overflow="fold", max_width=12)
+    for col in ("done", "fail", "err", "uncl", "exit"):
+        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+    for r in rows:
+        table.add_row(r["id"], r["status"], escape(r["target"]), escape(r["suite"]),
+                      f"{_cell(r['attempts'])}/{r['planned']}", _cell(r["failures"]),
+                      _cell(r["errors"]), _cell(r["unclear"] or 0), _cell(r["exit_code"]))
     console.print(table)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,6 @@ from rich.progress import (
     Task,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.text import Text
 
@@ -28,11 +28,30 @@ from redline.errors import UsageError
 from redline.models import AttemptResult
 
 
+def scan_rate(task: Task) -> float | None:
+    """Attempts per second over the whole scan so far. Attempts that a filter blocks finish
+    at once and in bursts; a short window (rich's default) reads a burst as the pace."""
+    elapsed = task.finished_time if task.finished else task.elapsed
+    if not elapsed or not task.completed or elapsed < 0.5:
+        return None
+    return task.completed / elapsed
+
+
 class RateColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.1f} att/s" if speed else "-- att/s", style="cyan")
+        rate = scan_rate(task)
+        return Text(f"{rate:,.1f}/s" if rate else "--/s", style="cyan")
 
+
+class EtaColumn(ProgressColumn):
+    """Time left at the scan's average rate so far."""
+
+    def render(self, task: Task) -> Text:
+        rate = scan_rate(task)
+        if task.finished or task.total is None or not rate:
+            return Text("" if task.finished else "ETA -:--:--")
+        left = int((task.total - task.completed) / rate)
+        return Text(f"ETA {left // 3600}:{left // 60 % 60:02d}:{left % 60:02d}", style="cyan")
 
 
 @app.command()
@@ -81,20 +100,27 @@ def scan(
         "db": db, "rate_limit": rate_limit, "timeout_s": timeout, "retries": retries,
         "max_error_rate": max_error_rate, "judge": judge,
     })
-    bar = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+    bar = Progress(  # fits 80 columns
+        TextColumn("[bold]scan"), BarColumn(bar_width=12), MofNCompleteColumn(), RateColumn(),
         TextColumn("[red]{task.fields[fail]} fail[/] [yellow]{task.fields[err]} err "
                    "{task.fields[unclear]} unclear[/]"),
-        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+        TimeElapsedColumn(), EtaColumn(),
         console=err_console, disable=not progress, transient=False,
     )
+    # building the target can take a while (the bundled model loads for ~20 s): say so
+    loading = err_console.status(f"loading target [cyan]{escape(cfg.target.kind)}[/] ...")
+    if progress and not replay:
+        loading.start()
+    load_started = time.perf_counter()
     counts = {"fail": 0, "error": 0, "unclear": 0}
     task_ids: list = []
 
     def on_start(run_id: str, planned: int) -> None:
+        loading.stop()
         what = "resuming" if resume else "replaying" if replay else "against"
+        ready = "" if replay else f" (ready in {time.perf_counter() - load_started:.1f}s)"
         err_console.print(f"run [bold]{run_id}[/]: {planned} attempts {what} "
-                          f"[cyan]{escape(replay or resume or cfg.target.kind)}[/]")
+                          f"[cyan]{escape(replay or resume or cfg.target.kind)}[/]{ready}")
         bar.start()
         task_ids.append(bar.add_task("scanning", total=planned, fail=0, err=0,
                                       unclear=0))
@@ -111,15 +137,15 @@ def scan(
         result = run_scan(cfg, on_result=on_result, on_start=on_start, resume=resume,
                           replay_of=replay, sign_with=sign)
     finally:
+        loading.stop()
         bar.stop()
     print_summary(console, result.summary)
     _print_judges(result.reports.get("json"))
     t = result.summary.total
     console.print(
         f"run [bold]{result.run.id}[/] {result.run.status}: {t.attempts}/{result.summary.planned} "
-        f"attempts in {result.wall_s:.1f}s ({t.attempts / max(result.wall_s, 1e-9):,.1f}/s), "
-        f"{t.failures} failed, {t.errors} errors, {t.unclear} unclear"
-    )
+        f"attempts in {result.wall_s:.1f}s ({t.attempts / max(result.wall_s, 1e-9):,.1f}/s)")
+    console.print(f"  {t.failures} failed, {t.errors} errors, {t.unclear} unclear")
     for kind, path in result.reports.items():
         console.print(f"  {kind:5} {path}")
     if result.problem:
@@ -129,12 +155,28 @@ def scan(
 
 
 def _print_judges(report: Path | None) -> None:
-    """The judges' measured accuracy, next to the figures they produced."""
+    """The judges' measured accuracy, next to the figures they produced (fits 80 columns)."""
     import json
 
-    from redline.gate.terminal import judge_line
+    from rich.table import Table
 
     if report is None or not report.exists():
         return
-    for name, a in (json.loads(report.read_text()).get("judges") or {}).items():
-        console.print(escape(judge_line(name, a)))
+    judges = json.loads(report.read_text()).get("judges") or {}
+    if not judges:
+        return
+    sources = {a["source"] for a in judges.values()}
+    table = Table(title="Judges' measured accuracy"
+                  + (f" ({escape(next(iter(sources)))})" if len(sources) == 1 else ""),
+                  title_justify="left")
+    for col in ("judge", "sensitivity", "specificity", "tp fp tn fn"):
+        table.add_column(col, overflow="fold")
+    if len(sources) > 1:
+        table.add_column("source", overflow="fold")
+    for name, a in judges.items():
+        se, sp = a["sensitivity_ci"], a["specificity_ci"]
+        row = [escape(name), f"{a['sensitivity']:.2f} [{se[0]:.2f}–{se[1]:.2f}]",
+               f"{a['specificity']:.2f} [{sp[0]:.2f}–{sp[1]:.2f}]",
+               f"{a['tp']} {a['fp']} {a['tn']} {a['fn']}"]
+        table.add_row(*row, *([escape(a["source"])] if len(sources) > 1 else []))
+    console.print(table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -20,8 +21,8 @@ def _row(name: str, t: Tally) -> list[str]:
 
 def _table(title: str, first: str) -> Table:
     table = Table(title=title, title_justify="left")
-    table.add_column(first)
-    for col in ("attempts", "failures", "failure rate", "errors", "unclear"):
+    table.add_column(first, overflow="fold")
+    for col in ("attempts", "failed", "rate", "errors", "unclear"):
         table.add_column(col, justify="right")
     return table
 
@@ -43,9 +44,12 @@ def print_summary(console: Console, summary: Summary, limit: int = 25) -> None:
     if not bad:
         console.print("[green]Every scenario is within its success criterion.[/]")
         return
-    over = Table(title=f"Scenarios over their criterion ({len(bad)})", title_justify="left")
-    for col in ("scenario", "severity", "failed", "errors", "unclear", "allowed", "status"):
-        over.add_column(col)
+    # one space between columns: the longest id and "inconclusive" still fit 80 columns
+    over = Table(title=f"Scenarios over their criterion ({len(bad)})", title_justify="left",
+                 box=box.SIMPLE_HEAD, padding=0, show_edge=False)
+    over.add_column("scenario", overflow="fold")  # long ids wrap, never truncate
+    for col in ("severity", "failed", "err", "uncl", "max", "status"):
+        over.add_column(col, no_wrap=True)
     rank = {s: i for i, s in enumerate(SEVERITY_ORDER)}
     bad.sort(key=lambda sid: (rank.get(summary.info[sid].severity, 9),
                               -summary.scenarios[sid].failure_rate, sid))

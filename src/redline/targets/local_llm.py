@@ -10,8 +10,9 @@ transformers + torch (CPU build) batches left-padded prompts and reaches ~45 tok
 So requests are queued to one worker thread that generates for up to `max_batch` prompts of
 similar length at a time; the event loop stays free for the rest of the scan.
 
-Greedy decoding (temperature 0, the default) is deterministic. With temperature > 0 the seed
-is applied per batch, so replies are reproducible only at concurrency 1.
+Greedy decoding (temperature 0, the default) is deterministic. With temperature > 0 each
+prompt samples from its own generator, seeded from the run seed and the prompt's tokens, so an
+attempt gets the same reply however requests were batched.
 """
 
 from __future__ import annotations
@@ -208,8 +209,7 @@ class Generator:
 
             cache = DynamicCache()
             with torch.inference_mode():
-                self.model(input_ids=torch.tensor([list(prefix)]), past_key_values=cache,
-                           use_cache=True)
+                self.model(input_ids=torch.tensor([list(prefix)]), cache=cache, use_cache=True)
             self._prefix = (prefix, cache)
         cache = copy.deepcopy(self._prefix[1])  # generation extends the cache in place
         cache.batch_repeat_interleave(batch)
@@ -235,12 +235,14 @@ class Generator:
         mask = torch.tensor([[1] * len(shared) + [0] * (width - len(shared) - len(t))
                              + [1] * len(t) for t in tails])
         extra: dict[str, Any] = {"do_sample": False}
-        if self.temperature > 0:
-            extra = {"do_sample": True, "temperature": self.temperature, "top_k": 0}
-            if self.seed is not None:
-                torch.manual_seed(self.seed)
+        if self.temperature > 0:  # sampled per prompt; generate() then takes the sampled token
+            from transformers import LogitsProcessorList
+
+            seeds = [prompt_seed(self.seed, p) for p in prompts]
+            extra["logits_processor"] = LogitsProcessorList(
+                [SeededSampler(seeds, self.temperature)])
         if shared:
-            extra["past_key_values"] = self._prefix_cache(tuple(shared), len(prompts))
+            extra["cache"] = self._prefix_cache(tuple(shared), len(prompts))
         with torch.inference_mode():
             out = self.model.generate(input_ids=input_ids, attention_mask=mask,
                                       max_new_tokens=self.max_tokens, pad_token_id=pad,
@@ -251,6 +253,34 @@ class Generator:
             n = row.index(eos) if eos in row else len(row)
             results.append((self.tokenizer.decode(row[:n], skip_special_tokens=True), n))
         return results
+
+
+def prompt_seed(seed: int | None, prompt: list[int]) -> int:
+    """A sampling seed for one prompt: the run seed and the prompt's tokens, nothing else."""
+    h = hashlib.sha256(f"{seed or 0}:".encode() + b",".join(b"%d" % i for i in prompt))
+    return int.from_bytes(h.digest()[:8], "big")
+
+
+class SeededSampler:
+    """A logits processor that samples each row from its own seeded generator at a
+    temperature and leaves only that token, so a greedy step picks it. A row's draws do not
+    depend on the other rows of its batch."""
+
+    def __init__(self, seeds: list[int], temperature: float):
+        import torch
+
+        self.temperature = temperature
+        self.generators = [torch.Generator().manual_seed(s) for s in seeds]
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        import torch
+
+        probs = torch.softmax(scores.float() / self.temperature, dim=-1)
+        out = torch.full_like(scores, float("-inf"))
+        for row, gen in enumerate(self.generators):
+            token = torch.multinomial(probs[row], 1, generator=gen)
+            out[row, token] = 0.0
+        return out
 
 
 def common_prefix(prompts: list[list[int]]) -> list[int]:
