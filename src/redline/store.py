@@ -27,6 +27,7 @@ from redline.audit import (
 )
 from redline.errors import RedlineError
 from redline.models import AttemptResult
+from redline.queries import Queries
 from redline.sqlite_open import open_store
 
 DEFAULT_DB = Path(".redline") / "redline.db"
@@ -222,7 +223,7 @@ class RunInfo:
     summary: dict[str, Any] | None
 
 
-class Store:
+class Store(Queries):
     def __init__(self, path: Path):
         self.path = path
         self._heads: dict[str, tuple[int, str] | None] = {}

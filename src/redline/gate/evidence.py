@@ -85,9 +85,7 @@ class RunEvidence:
 def outcome_counts(store: Store, run_id: str) -> dict[str, tuple[str, str, Counts]]:
     """scenario id -> (category, severity, counts), one GROUP BY over the run."""
     out: dict[str, tuple[str, str, Counts]] = {}
-    cur = store.db.execute(
-        "SELECT scenario_id, category, severity, outcome, count(*) FROM results"
-        " WHERE run_id = ? GROUP BY scenario_id, category, severity, outcome", (run_id,))
+    cur = store.outcome_groups(run_id)
     for sid, category, severity, outcome, n in cur:
         out.setdefault(sid, (category, severity, Counts()))[2].add(outcome, n)
     for sid, stored, label in _relabelled(store, run_id):
@@ -101,8 +99,7 @@ def _relabelled(store: Store, run_id: str) -> list[tuple[str, str, str]]:
     a reviewed label overrides the detectors in the gate. Labels are few: read per attempt."""
     out = []
     for attempt_id, record in store.labels(run_id).items():
-        row = store.db.execute("SELECT scenario_id, outcome FROM results WHERE run_id = ? AND"
-                               " attempt_id = ?", (run_id, attempt_id)).fetchone()
+        row = store.result_outcome(run_id, attempt_id)
         if row is not None and row[1] != record["label"]:
             out.append((row[0], row[1], record["label"]))
     return out
@@ -118,17 +115,14 @@ def examples(store: Store, run_id: str, outcome: str = "fail",
     """The first few attempt ids per scenario with the given outcome, in plan order."""
     out: dict[str, list[str]] = defaultdict(list)
     labels = reviewed_outcomes(store, run_id)
-    cur = store.db.execute(
-        "SELECT scenario_id, attempt_id FROM results WHERE run_id = ? AND outcome = ?"
-        " ORDER BY seq", (run_id, outcome))
+    cur = store.attempts_with_outcome(run_id, outcome)
     for sid, aid in cur:
         if len(out[sid]) < limit and labels.get(aid, outcome) == outcome:
             out[sid].append(aid)
     for aid, label in labels.items():
         if label != outcome:
             continue
-        row = store.db.execute("SELECT scenario_id FROM results WHERE run_id = ? AND"
-                               " attempt_id = ?", (run_id, aid)).fetchone()
+        row = store.result_outcome(run_id, aid)
         if row is not None and aid not in out[row[0]] and len(out[row[0]]) < limit:
             out[row[0]].append(aid)
     return dict(out)
@@ -171,13 +165,7 @@ class Reach:
 
 def reach(store: Store, run_id: str) -> dict[str, Reach]:
     """Per scenario of a run: distinct inputs and chains, and how many of each failed."""
-    cur = store.db.execute(
-        "SELECT scenario_id, count(DISTINCT idx), count(DISTINCT chain),"
-        " count(DISTINCT CASE WHEN outcome = 'fail' THEN idx END),"
-        " count(DISTINCT CASE WHEN outcome = 'fail' THEN chain END)"
-        " FROM (SELECT scenario_id, chain, outcome,"
-        "       json_extract(attempt, '$.input_index') AS idx FROM results WHERE run_id = ?)"
-        " GROUP BY scenario_id", (run_id,))
+    cur = store.reach_rows(run_id)
     return {sid: Reach(n_in, f_in, n_ch, f_ch) for sid, n_in, n_ch, f_in, f_ch in cur}
 
 
@@ -203,20 +191,13 @@ class PairCounts:
 def paired_counts(store: Store, base_id: str, cand_id: str) -> dict[str, PairCounts]:
     """scenario id -> transitions over the attempts both runs made (joined on attempt id)."""
     out: dict[str, PairCounts] = defaultdict(PairCounts)
-    cur = store.db.execute(
-        "SELECT c.scenario_id, b.outcome, c.outcome, count(*) FROM results c"
-        " JOIN results b ON b.run_id = ? AND b.attempt_id = c.attempt_id"
-        " WHERE c.run_id = ? GROUP BY c.scenario_id, b.outcome, c.outcome",
-        (base_id, cand_id))
+    cur = store.paired_groups(base_id, cand_id)
     for sid, b, c, n in cur:
         out[sid].table[(b, c)] = n
     base_labels, cand_labels = reviewed_outcomes(store, base_id), reviewed_outcomes(store,
                                                                                    cand_id)
     for aid in base_labels.keys() | cand_labels.keys():
-        row = store.db.execute(
-            "SELECT c.scenario_id, b.outcome, c.outcome FROM results c JOIN results b"
-            " ON b.run_id = ? AND b.attempt_id = c.attempt_id WHERE c.run_id = ? AND"
-            " c.attempt_id = ?", (base_id, cand_id, aid)).fetchone()
+        row = store.paired_outcome(base_id, cand_id, aid)
         if row is None:
             continue
         sid, b, c = row
@@ -230,11 +211,7 @@ def paired_counts(store: Store, base_id: str, cand_id: str) -> dict[str, PairCou
 def transition_examples(store: Store, base_id: str, cand_id: str, base_outcome: str,
                         cand_outcome: str, limit: int = EXAMPLES) -> dict[str, list[str]]:
     out: dict[str, list[str]] = defaultdict(list)
-    cur = store.db.execute(
-        "SELECT c.scenario_id, c.attempt_id FROM results c"
-        " JOIN results b ON b.run_id = ? AND b.attempt_id = c.attempt_id"
-        " WHERE c.run_id = ? AND b.outcome = ? AND c.outcome = ? ORDER BY c.seq",
-        (base_id, cand_id, base_outcome, cand_outcome))
+    cur = store.transitions(base_id, cand_id, base_outcome, cand_outcome)
     for sid, aid in cur:
         if len(out[sid]) < limit:
             out[sid].append(aid)

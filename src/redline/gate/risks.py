@@ -66,22 +66,14 @@ class _Seen:
 
 def _history(store: Store, target: str | None) -> dict[str, list[_Seen]]:
     """scenario id -> every run that stored results for it, oldest first."""
-    where, args = "WHERE r.status != 'running'", ()
-    if target is not None:
-        where += " AND r.target = ?"
-        args = (target,)
     counts: dict[tuple[str, str], Counts] = defaultdict(Counts)
     created: dict[str, str] = {}
-    cur = store.db.execute(
-        "SELECT x.run_id, r.created_at, x.scenario_id, x.outcome, count(*) FROM results x"
-        f" JOIN runs r ON r.id = x.run_id {where}"
-        " GROUP BY x.run_id, x.scenario_id, x.outcome", args)
+    cur = store.outcome_history(target)
     for run_id, created_at, sid, outcome, n in cur:
         counts[(run_id, sid)].add(outcome, n)
         created[run_id] = created_at
     defs: dict[tuple[str, str], ScenarioMeta] = {}
-    for run_id, sid, definition in store.db.execute(
-            "SELECT run_id, scenario_id, definition FROM scenarios"):
+    for run_id, sid, definition in store.all_scenario_definitions():
         if (run_id, sid) in counts:
             defs[(run_id, sid)] = ScenarioMeta.from_definition(sid, json.loads(definition))
     out: dict[str, list[_Seen]] = defaultdict(list)

@@ -64,11 +64,7 @@ def _chosen_seqs(store: Store, run_id: str, outcome: str, limit: int,
     per: dict[str, int] = {}
     chosen: list[int] = []
     relabelled = [aid for aid, rec in labels.items() if rec["label"] == outcome]
-    marks = ",".join("?" * len(relabelled))
-    cur = store.db.execute(
-        "SELECT seq, scenario_id, attempt_id FROM results WHERE run_id = ? AND (outcome = ?"
-        f" OR attempt_id IN ({marks})) ORDER BY seq", (run_id, outcome, *relabelled),
-    )
+    cur = store.outcome_seqs(run_id, outcome, relabelled)
     for seq, sid, aid in cur:
         if aid in labels and labels[aid]["label"] != outcome:
             continue
@@ -102,22 +98,14 @@ def findings(store: Store, run_id: str, outcome: str, limit: int = MAX_FINDINGS,
     seqs = _chosen_seqs(store, run_id, outcome, limit, per_scenario, labels)
     names = [c.strip() for c in FINDING_COLUMNS.split(",")]
     out = []
-    for i in range(0, len(seqs), 500):
-        chunk = seqs[i : i + 500]
-        marks = ",".join("?" * len(chunk))
-        cur = store.db.execute(
-            f"SELECT {FINDING_COLUMNS} FROM results WHERE run_id = ? AND seq IN ({marks})"
-            " ORDER BY seq", (run_id, *chunk),
-        )
-        for row in cur:
-            rec = dict(zip(names, row, strict=True))
-            for key in ("chain", "transcript", "responses", "verdicts"):
-                rec[key] = json.loads(rec[key])
-            finding = _finding(rec)
-            if rec["attempt_id"] in labels:
-                finding.review = labels[rec["attempt_id"]]
-                finding.outcome = finding.review["label"]
-            out.append(finding)
+    for rec in store.results_at(run_id, seqs, names):
+        for key in ("chain", "transcript", "responses", "verdicts"):
+            rec[key] = json.loads(rec[key])
+        finding = _finding(rec)
+        if rec["attempt_id"] in labels:
+            finding.review = labels[rec["attempt_id"]]
+            finding.outcome = finding.review["label"]
+        out.append(finding)
     return out
 
 
