@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -12,18 +13,39 @@ from redline.errors import InputFileError, Problem
 
 M = TypeVar("M", bound=BaseModel)
 
-MAX_FILE_BYTES = 5_000_000
+MAX_FILE_BYTES = 2_000_000  # default cap; REDLINE_MAX_FILE_BYTES overrides it
 MAX_DEPTH = 64  # nesting no scenario, config or policy needs; deeper input is refused
+MAX_PROBLEMS = 100  # problems listed per file; the rest are counted
+UNSUPPORTED_TAGS = ("binary", "set", "omap", "pairs")  # no redline file means these
+
+
+def max_file_bytes() -> int:
+    """The size cap for any YAML input: REDLINE_MAX_FILE_BYTES, else MAX_FILE_BYTES."""
+    raw = os.environ.get("REDLINE_MAX_FILE_BYTES", "").strip()
+    if not raw:
+        return MAX_FILE_BYTES
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        problem = Problem("REDLINE_MAX_FILE_BYTES", None, None,
+                          f"expected a positive number of bytes, got {raw!r}")
+        raise InputFileError([problem])
+    return value
 
 
 def _read_text(path: Path) -> str:
+    cap = max_file_bytes()
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(cap + 1)
     except OSError as exc:
         problem = Problem(str(path), None, None, f"cannot read: {exc.strerror}")
         raise InputFileError([problem]) from exc
-    if len(raw) > MAX_FILE_BYTES:
-        raise InputFileError([Problem(str(path), None, None, f"file too large ({len(raw)} bytes)")])
+    if len(raw) > cap:
+        msg = f"file too large (over {cap} bytes; set REDLINE_MAX_FILE_BYTES to allow more)"
+        raise InputFileError([Problem(str(path), None, None, msg)])
     if b"\x00" in raw:
         raise InputFileError([Problem(str(path), None, None, "binary file, expected YAML text")])
     try:
@@ -48,13 +70,41 @@ def _check_shape(node: yaml.Node, source: str, text_size: int) -> None:
         if isinstance(current, yaml.SequenceNode):
             stack.extend((child, depth + 1) for child in current.value)
         elif isinstance(current, yaml.MappingNode):
+            _check_unique_keys(current, source)
             for key, value in current.value:
                 stack.extend(((key, depth + 1), (value, depth + 1)))
 
 
+def _key_identity(node: yaml.Node) -> tuple[str, str] | None:
+    """What makes two scalar keys the same key: resolved tag and value (`yes` == `true`)."""
+    if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:merge":
+        return None
+    if node.tag == "tag:yaml.org,2002:bool":
+        return node.tag, str(node.value.lower() in ("yes", "true", "on", "y"))
+    return node.tag, node.value
+
+
+def _check_unique_keys(node: yaml.MappingNode, source: str) -> None:
+    """A key given twice is an error naming both lines (YAML would keep the last silently)."""
+    seen: dict[tuple[str, str], int] = {}
+    for key, _ in node.value:
+        ident = _key_identity(key)
+        if ident is None:
+            continue
+        line = key.start_mark.line + 1
+        if ident in seen:
+            msg = f"duplicate key {key.value!r} (first at line {seen[ident]}, again at line {line})"
+            raise InputFileError([Problem(source, line, str(key.value), msg)])
+        seen[ident] = line
+
+
+# libyaml composes several times faster and caps nesting itself (1,000 levels)
+_COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _compose(text: str, source: str) -> yaml.Node | None:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_COMPOSER)
     except RecursionError:  # PyYAML's composer recurses once per level
         problem = Problem(source, None, None, f"nesting deeper than {MAX_DEPTH} levels")
         raise InputFileError([problem]) from None
@@ -69,10 +119,55 @@ def _compose(text: str, source: str) -> yaml.Node | None:
     return node
 
 
+class _NodeError(Exception):
+    def __init__(self, node: yaml.Node, reason: str):
+        super().__init__(reason)
+        self.node = node
+        self.reason = reason
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).split(";")[0].split(": value has")[0]
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose failures name the node: a bad `!!int`, `!!float` or `!!timestamp`, an
+    integer over Python's digit limit, or a tag no redline file means, is a located error."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (_NodeError, yaml.MarkedYAMLError):
+            raise
+        except (ValueError, TypeError, AttributeError, ArithmeticError, KeyError) as exc:
+            tag = node.tag.rsplit(":", 1)[-1]
+            value = node.value if isinstance(node.value, str) else ""
+            shown = repr(value if len(value) <= 40 else value[:37] + "...")
+            raise _NodeError(node, f"cannot read {shown} as !!{tag}: {_short(exc)}") from exc
+
+    def _timestamp_as_text(self, node: yaml.Node) -> str:
+        """A date stays the text it was written as (fields are strings); a bad one errs."""
+        if yaml.SafeLoader.construct_yaml_timestamp(self, node) is None:  # type: ignore[arg-type]
+            raise ValueError("not a timestamp")
+        return str(node.value)
+
+    def _unsupported(self, node: yaml.Node) -> Any:
+        raise ValueError("this YAML type is not supported in redline files")
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader._timestamp_as_text)
+for _tag in UNSUPPORTED_TAGS:
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _Loader._unsupported)
+
+
 def _construct(node: yaml.Node, source: str) -> Any:
-    loader = yaml.SafeLoader("")
+    loader = _Loader("")
     try:
         return loader.construct_document(node)
+    except _NodeError as exc:
+        problem = Problem(source, exc.node.start_mark.line + 1, None, exc.reason)
+        raise InputFileError([problem]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -81,20 +176,41 @@ def _construct(node: yaml.Node, source: str) -> Any:
         loader.dispose()
 
 
-def line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
-    """Return the 1-based line of the YAML node at a pydantic error location."""
+NodeIndex = dict[int, dict[Any, tuple[yaml.Node, yaml.Node]]]
+
+
+def _entries(node: yaml.MappingNode, index: NodeIndex) -> dict[Any, tuple[yaml.Node, yaml.Node]]:
+    """key value -> (key node, value node) for one mapping, built once (first key wins)."""
+    found = index.get(id(node))
+    if found is None:
+        found = {}
+        for k_node, v_node in node.value:
+            found.setdefault(getattr(k_node, "value", None), (k_node, v_node))
+        index[id(node)] = found
+    return found
+
+
+def line_of(node: yaml.Node | None, loc: tuple[int | str, ...],
+            index: NodeIndex | None = None) -> int | None:
+    """Return the 1-based line of the YAML node at a pydantic error location.
+
+    Pass one `index` dict for many lookups in one tree: each mapping is indexed once, so
+    locating every error of a file is linear in its size."""
     if node is None:
         return None
+    index = {} if index is None else index
     best = node.start_mark.line + 1
     current: yaml.Node = node
     for key in loc:
         nxt: yaml.Node | None = None
         if isinstance(current, yaml.MappingNode):
-            for k_node, v_node in current.value:
-                if getattr(k_node, "value", None) == key:
-                    nxt = v_node
-                    best = k_node.start_mark.line + 1
-                    break
+            entries = _entries(current, index)
+            hit = entries.get(key)
+            if hit is None and key == "params" and len(current.value) == 1:
+                hit = current.value[0]  # the `{name: {params}}` shorthand
+            if hit is not None:
+                nxt = hit[1]
+                best = hit[0].start_mark.line + 1
         elif (isinstance(current, yaml.SequenceNode) and isinstance(key, int)
               and 0 <= key < len(current.value)):
             nxt = current.value[key]
@@ -105,17 +221,52 @@ def line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return best
 
 
+_NUMBER_TYPES = {"int_type", "float_type", "int_from_float", "decimal_type"}
+
+
+def _message(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        return f"unknown field or parameter ({err['msg']})"
+    return str(err["msg"])
+
+
+def _problems(exc: ValidationError, node: yaml.Node | None, source: str,
+              only_bools: bool = False) -> list[Problem]:
+    index: NodeIndex = {}
+    problems = []
+    for err in exc.errors():
+        if only_bools and not (isinstance(err["input"], bool) and err["type"] in _NUMBER_TYPES):
+            continue
+        loc = tuple(p for p in err["loc"] if isinstance(p, int | str))
+        field = ".".join(str(p) for p in loc) or None
+        msg = ("expected a number, got a boolean (yes/no/on/off/true/false are booleans in YAML)"
+               if only_bools else _message(err))
+        problems.append(Problem(source, line_of(node, loc, index), field, msg))
+    return problems
+
+
+def _capped(problems: list[Problem], source: str) -> list[Problem]:
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    more = len(problems) - MAX_PROBLEMS
+    return [*problems[:MAX_PROBLEMS], Problem(source, None, None, f"... and {more} more problems")]
+
+
 def validate_node(model: type[M], data: Any, node: yaml.Node | None, source: str) -> M:
-    """Validate data against a model; problems point at the line of the failing field."""
+    """Validate data against a model; problems point at the line of the failing field.
+
+    A boolean where a number is expected is an error (pydantic alone would read `yes` as 1)."""
     try:
-        return model.model_validate(data)
+        result = model.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if isinstance(p, int | str))
-            field = ".".join(str(p) for p in loc) or None
-            problems.append(Problem(source, line_of(node, loc), field, err["msg"]))
-        raise InputFileError(problems) from exc
+        raise InputFileError(_capped(_problems(exc, node, source), source)) from exc
+    try:
+        model.model_validate(data, strict=True)
+    except ValidationError as exc:
+        bools = _problems(exc, node, source, only_bools=True)
+        if bools:
+            raise InputFileError(_capped(bools, source)) from exc
+    return result
 
 
 def load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
