@@ -174,3 +174,37 @@ def test_params_base_forbids_unknown_fields() -> None:
 
     with pytest.raises(ValidationError):
         P.model_validate({"b": 1})
+
+
+def _redline(args: list[str], path: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(path), str(ROOT / "src")])}
+    return subprocess.run([sys.executable, "-m", "redline", *args], env=env, text=True,
+                          capture_output=True, timeout=120, cwd=path)
+
+
+def test_plugins_command_lists_descriptions_and_parameters(tmp_path: Path) -> None:
+    out = _redline(["plugins", "mutator"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "mutator many_shot  Prefix fake dialogue turns" in out.stdout
+    assert "    shots: int 1..1024 = 32" in out.stdout
+    assert "detector" not in out.stdout
+    listing = _redline(["plugins", "--json"], tmp_path)
+    import json
+
+    rows = json.loads(listing.stdout)
+    assert {r["kind"] for r in rows} >= {"target", "detector", "mutator", "generator",
+                                         "category"}
+    http = next(r for r in rows if r["kind"] == "target" and r["name"] == "http")
+    assert {"name": "url", "type": "str", "default": "required"} in http["params"]
+    bad = _redline(["plugins", "bogus"], tmp_path)
+    assert bad.returncode == 2 and "unknown plugin kind 'bogus'" in bad.stderr
+
+
+def test_plugins_command_reports_a_broken_plugin_with_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "broken_plugin.py").write_text("raise RuntimeError('half installed')\n")
+    _dist(tmp_path, "broken_plugin", "broken = broken_plugin")
+    out = _redline(["plugins", "detector"], tmp_path)
+    assert out.returncode == 2
+    assert "detector marker" in out.stdout
+    assert "failed to load: RuntimeError: half installed" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -36,7 +36,9 @@ def scenario_inputs(scenario: Scenario, run_seed: int) -> list[str | Conversatio
     if scenario.generator is None:
         return list(scenario.inputs)
     rng = seeded_rng("generator", scenario.key, run_seed)
-    return list(generate(scenario.generator.name, scenario.generator.params, rng))
+    made = generate(scenario.generator.name, scenario.generator.params, rng)
+    # an input made twice would give two attempts one id: keep the first
+    return list(dict.fromkeys(made))
 
 
 def _frame(text: str, documents: list[str]) -> str:

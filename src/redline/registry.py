@@ -22,12 +22,13 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Annotated, Any, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
 KINDS: tuple[str, ...] = ("target", "detector", "mutator", "generator", "fault", "strategy",
-                          "store")
+                          "store", "category")
 ENTRY_POINT_GROUP = "redline.plugins"
 
 # kind -> modules whose import registers the built-in plugins of that kind
@@ -36,6 +37,7 @@ BUILTIN_MODULES: dict[str, tuple[str, ...]] = {
     "detector": ("redline.detectors",),
     "mutator": ("redline.mutators",),
     "generator": ("redline.generators",),
+    "category": ("redline.catalog.categories",),
 }
 
 T = TypeVar("T")
@@ -76,17 +78,49 @@ class Plugin:
     description: str
 
     def param_summary(self) -> list[tuple[str, str, str]]:
-        """(name, type, default or 'required') for each parameter, for listings."""
+        """(name, type and bounds, default or 'required') per parameter, for listings."""
         if self.params is None:
             return []
         out = []
         for fname, info in self.params.model_fields.items():
-            ann = info.annotation
-            tname = getattr(ann, "__name__", None) or str(ann).replace("typing.", "")
-            default = "required" if info.is_required() else repr(info.get_default(
-                call_default_factory=True))
-            out.append((info.alias or fname, tname, default))
+            if self.kind == "target" and fname == "kind":
+                continue  # the plugin's own name
+            default = "required" if info.is_required() else repr(
+                info.get_default(call_default_factory=True))
+            out.append((info.alias or fname, _describe_type(info.annotation, info.metadata),
+                        default))
         return out
+
+
+def _bounds(metadata: list[Any]) -> str:
+    lo = hi = None
+    for m in metadata:
+        lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo
+        lo = getattr(m, "gt", None) if getattr(m, "gt", None) is not None else lo
+        hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else hi
+        hi = getattr(m, "lt", None) if getattr(m, "lt", None) is not None else hi
+        for inner in getattr(m, "metadata", ()) or ():
+            lo = getattr(inner, "ge", lo) if getattr(inner, "ge", None) is not None else lo
+            hi = getattr(inner, "le", hi) if getattr(inner, "le", None) is not None else hi
+    if lo is None and hi is None:
+        return ""
+    return f" {'' if lo is None else lo}..{'' if hi is None else hi}"
+
+
+def _describe_type(ann: Any, metadata: list[Any] | None = None) -> str:
+    """A short readable type: `int 1..100`, `list[str]`, `one of a, b`, `str | None`."""
+    origin, args = get_origin(ann), get_args(ann)
+    if origin is Annotated:
+        return _describe_type(args[0], [*args[1:], *(metadata or [])])
+    if origin is Literal:
+        return "one of " + ", ".join(str(a) for a in args)
+    if origin in (Union, UnionType):
+        return " | ".join(_describe_type(a) for a in args)
+    if origin is not None:
+        inner = ", ".join(_describe_type(a) for a in args)
+        return f"{getattr(origin, '__name__', str(origin))}[{inner}]"
+    name = "None" if ann is type(None) else getattr(ann, "__name__", str(ann))
+    return name + _bounds(metadata or [])
 
 
 _PLUGINS: dict[str, dict[str, Plugin]] = {}

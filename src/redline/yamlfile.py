@@ -230,14 +230,33 @@ def _message(err: Any) -> str:
     return str(err["msg"])
 
 
-def _problems(exc: ValidationError, node: yaml.Node | None, source: str,
+def _in_data(data: Any, loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """The part of an error location that names a value in the file (drops union tags)."""
+    out: list[int | str] = []
+    for key in loc:
+        in_map = isinstance(data, dict) and key in data
+        in_list = isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data)
+        if not (in_map or in_list):
+            break
+        data = data[key]
+        out.append(key)
+    return tuple(out)
+
+
+def _problems(exc: ValidationError, node: yaml.Node | None, source: str, data: Any = None,
               only_bools: bool = False) -> list[Problem]:
     index: NodeIndex = {}
     problems = []
+    seen: set[tuple[int | str, ...]] = set()
     for err in exc.errors():
         if only_bools and not (isinstance(err["input"], bool) and err["type"] in _NUMBER_TYPES):
             continue
         loc = tuple(p for p in err["loc"] if isinstance(p, int | str))
+        if only_bools:  # one problem per value, not one per member of a union type
+            loc = _in_data(data, loc)
+            if loc in seen:
+                continue
+            seen.add(loc)
         field = ".".join(str(p) for p in loc) or None
         msg = ("expected a number, got a boolean (yes/no/on/off/true/false are booleans in YAML)"
                if only_bools else _message(err))
@@ -263,7 +282,7 @@ def validate_node(model: type[M], data: Any, node: yaml.Node | None, source: str
     try:
         model.model_validate(data, strict=True)
     except ValidationError as exc:
-        bools = _problems(exc, node, source, only_bools=True)
+        bools = _problems(exc, node, source, data, only_bools=True)
         if bools:
             raise InputFileError(_capped(bools, source)) from exc
     return result

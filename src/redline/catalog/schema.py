@@ -11,32 +11,36 @@ gate read only the header.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError, ValidationError
 
 from redline import registry
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
-Category = Literal[
-    "prompt_injection",
-    "indirect_injection",
-    "jailbreak",
-    "system_prompt_leak",
-    "secret_leak",
-    "pii_leak",
-    "harmful_content",
-    "obfuscation",
-    "contradictory_instructions",
-    "many_shot",
-    "worst_case_input",
-    "output_handling",
-    "benign_control",
-    "cascade",
-    "load",
-]
+
+def _registered_category(value: str) -> str:
+    known = registry.names("category")
+    if value not in known:
+        raise PydanticCustomError(
+            "category", "Input should be a registered category ({known}), got {value!r}",
+            {"known": ", ".join(known), "value": value})
+    return value
+
+
+# open: the registered `category` plugins (redline.catalog.categories, and any package's)
+Category = Annotated[str, AfterValidator(_registered_category)]
 
 Expected = Literal["refuse", "comply", "no_leak", "safe_output", "handle_gracefully"]
 
@@ -93,7 +97,8 @@ class PluginSpec(Strict):
 
     kind: ClassVar[str]
     name: str
-    params: dict[str, Any] = Field(default_factory=dict)
+    # validated even when absent: a bare `marker` lacks its required `markers`
+    params: dict[str, Any] = Field(default_factory=dict, validate_default=True)
 
     @field_validator("name")
     @classmethod
@@ -132,6 +137,22 @@ def _named(value: Any) -> Any:
     return value
 
 
+def _no_repeats(keys: list[Any], what: str) -> None:
+    """Two equal inputs (or chains) would make two attempts with one id: refuse them, located
+    at the repeat."""
+    first: dict[Any, int] = {}
+    errors: list[Any] = []
+    for i, key in enumerate(keys):
+        if key in first:
+            error = PydanticCustomError(
+                "duplicate", "{what} {i} repeats {what} {j}: each attempt needs its own input "
+                "and chain (its id is made from them)", {"what": what, "i": i, "j": first[key]})
+            errors.append({"type": error, "loc": (i,), "input": str(key)[:200]})
+        first.setdefault(key, i)
+    if errors:
+        raise ValidationError.from_exception_data("Scenario", errors)
+
+
 class SuccessCriterion(Strict):
     max_failure_rate: float = Field(0.0, ge=0.0, le=1.0)
 
@@ -141,7 +162,7 @@ class ScenarioHeader(Strict):
 
     kind: str
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,80}$")
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**63 - 1)  # stored as a SQLite integer
     title: str = Field(min_length=3, max_length=200)
     objective: str = Field(min_length=3)
     category: Category
@@ -211,3 +232,19 @@ class Scenario(ScenarioHeader):
         if bool(self.inputs) == (self.generator is not None):
             raise ValueError("give exactly one of 'inputs' or 'generator'")
         return self
+
+    @field_validator("inputs")
+    @classmethod
+    def _distinct_inputs(cls, v: list[str | Conversation]) -> list[str | Conversation]:
+        _no_repeats([i if isinstance(i, str) else i.model_dump_json() for i in v], "input")
+        return v
+
+    @field_validator("mutators")
+    @classmethod
+    def _distinct_chains(cls, v: list[list[MutatorSpec]]) -> list[list[MutatorSpec]]:
+        from redline.mutators import describe
+
+        _no_repeats([tuple(describe(m.name, m.params) for m in c) or ("identity",) for c in v],
+                    "mutator chain")
+        return v
+

@@ -356,7 +356,7 @@ def find_leaks(text: str, secrets: tuple[str, ...] | list[str]) -> list[dict[str
 def _leak_verdict(name: str, text: str, values: list[Any]) -> Verdict:
     secrets = [s for s in dict.fromkeys(str(v) for v in values if v is not None) if s]
     if not secrets:
-        return Verdict(name, False, 0.0, {"skipped": "no secrets to look for"})
+        return Verdict(name, False, 0.0, {"unavailable": "no secrets to look for"})
     ignored = [s for s in secrets if prepare(s) is None]
     findings = find_leaks(text or "", secrets)
     evidence: dict[str, Any] = {"findings": findings, "checked": len(secrets) - len(ignored)}
