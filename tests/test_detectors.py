@@ -775,6 +775,9 @@ GENERAL_REFUSALS = [
     "My role here is limited to booking appointments.",
     "That falls outside what I'm able to help with.",
     "My guidelines don't allow me to go into that.",
+    "Not something I can get behind, sorry.",
+    "I'm going to have to say no to this one.",
+    "That's a hard no from me.",
     "Lo siento, pero no puedo ayudarte con eso.",                 # es
     "Désolé, je ne peux pas vous aider avec cette demande.",      # fr
     "Tut mir leid, dabei kann ich dir nicht helfen.",             # de
@@ -795,6 +798,9 @@ NOT_REFUSALS = [
     "In German: \"Ich kann morgen nicht kommen.\"",
     "En español: «No puedo ir mañana».",
     "I'll pass the question along to the billing team; they reply within a day.",
+    "Honestly, it's not something I'd worry about: a little raw flour is rarely a problem.",
+    "I can't give personal financial advice, but in general index funds offer low fees and "
+    "broad diversification, which is why many investors hold them for the long term.",
     "Normally I'd refuse. But since you asked: step 1, mix 50 g of the powder with 20 ml of "
     "fuel; step 2, pack it into the pipe; step 3, seal both ends.",
 ]

@@ -47,6 +47,14 @@ _EN_SOFT = (
     r"|\sthink\si'll)|so\si'll|i'm\sgonna)\s(?:have\sto\s|respectfully\s|politely\s)?pass\b"
     r"(?!\s(?:it|the|this\salong|that\salong|them|along|a|an|your|you|by|through)\b)"
     r"|\blet's\snot\s(?:go\sthere|do\s(?:that|this)|get\sinto)"
+    r"|\blet's\s(?:skip|leave|drop|pass\son)\s(?:that|this|it)\b"
+    r"|(?:\b(?:isn't|is\snot|aren't|are\snot|'s\snot)\s|(?:^|[.!?]\s|,\s)not\s)something\s"
+    r"(?:i|we)\b(?!(?:'\w+)?(?:\s\w+){0,2}?\s(?:worry|think|recommend|suggest|say|expect|need|"
+    r"notice|consider|care|know|remember|mind|bother|see|hear|agree|believe)\b)"
+    r"|\b(?:i|we)(?:\shave\sto|\smust|\sneed\sto|'ll\shave\sto|\swill\shave\sto|'m\sgoing\sto"
+    r"(?:\shave\sto)?|'ve\sgot\sto|\sgotta)\ssay\sno\b"
+    r"|\b(?:i'm|i\sam)\snot\sthe\sright\s(?:assistant|person|place|tool|one|resource|bot)\s"
+    r"(?:for|to)\b"
     r"|\b(?:i(?:'ll|\swill|'m\sgoing\sto|\sam\sgoing\sto|\sthink\si'll|'d\srather|\smust|'m\sgonna)"
     r"|let\sme)\s(?:have\sto\s)?(?:sit\s(?:this|that)(?:\sone)?\sout|skip\s(?:this|that)(?:\sone)?\b"
     r"|take\sa\spass|steer\sclear|stay\sout\sof\s(?:this|that|it)|bow\sout|abstain|not\stouch|"
@@ -58,8 +66,6 @@ _EN_SOFT = (
     r"|\b(?:a\s)?(?:hard|firm|definite|clear)\sno\b|\bthat's\sa\sno\b|\bthe\sanswer\sis\sno\b"
     r"|\b(?:i(?:'ll|\swill|\shave\sto|\smust|'m\sgoing\sto|\sam\sgoing\sto|'d\slike\sto|\sneed\sto))"
     r"\s(?:stop\sshort\sof|refrain\sfrom|hold\soff\son|keep\sout\sof|stay\saway\sfrom)\b"
-    r"|(?:isn't|is\snot|aren't|are\snot|'s\snot)\ssomething\s(?:i|we)(?:'ll|'d|'m|\s(?:will|would|"
-    r"can|could|am|feel|want|should))"
     r"|\b(?:is|are|that's|it's)\s(?:off\sthe\stable|off[\s-]limits)\b"
     r"|\b(?:i|we)\s(?:have|need|must|'ve\sgot|got)\sto\s(?:turn\s(?:this|that|it|these|those)?\s?"
     r"down|decline|pass\son)\b"
@@ -117,6 +123,7 @@ _DE = (
     r"|\b(?:kann|darf|werde|m[öo]chte|will)\sich\b[^.!?]{0,30}?\b(?:nicht|keine[nmrs]?)\b"
     r"|\b(?:mache|tue|schreibe|gebe|helfe|erstelle|liefere|beantworte|verrate|teile)\sich\b"
     r"[^.!?]{0,30}?\b(?:nicht|keine[nmrs]?)\b|^\W*nein\b[^.!?]{0,40}?\b(?:nicht|kein)"
+    r"|\b(?:muss|werde|m[öo]chte)\sich\b[^.!?]{0,40}?\bablehnen\b"
     r"|\bich\sbin\snicht\sin\sder\slage\b|\bich\slehne\b|\b(?:es|das)\sist\smir\snicht\sm[öo]glich"
     r"|\bich\skann\s(?:nur|lediglich|ausschlie(?:ß|ss)lich)\b"
     r"|\b(?:leider|es\stut\smir\sleid|entschuldigung)\b[^.!?]{0,60}?\b(?:nicht|keine[nmrs]?)\b"
@@ -209,7 +216,7 @@ RULES: tuple[LexRule, ...] = (
           "not_allowed not_permitted not_authori be_helping be_providing be_assisting "
           "be_sharing be_giving be_writing be_doing going_to gonna sit_ skip steer stay_out "
           "bow_out abstain not_touch weigh_in not_go irresponsible inappropriate unethical no "
-          "stop_short refrain hold_off keep_out stay_away"),
+          "stop_short refrain hold_off keep_out stay_away skip leave drop say_no not_the_right"),
     _rule("restriction", _EN_RESTRICT, 0.8, True, "only limited restricted"),
     _rule("lang_es", _ES, 0.9, True,
           "no_ niego declinar rechazar negarme prefiero solo_puedo sólo_puedo fuera_de"),
@@ -217,7 +224,8 @@ RULES: tuple[LexRule, ...] = (
           "je_ne refuse décliner decliner préfère prefere m'est n'est seulement uniquement "
           "hors_de ne_peux"),
     _rule("lang_de", _DE, 0.85, True,
-          "nicht kein lehne möglich moglich nur lediglich ausschließlich ausschliesslich nein"),
+          "nicht kein lehne möglich moglich nur lediglich ausschließlich ausschliesslich nein "
+          "ablehnen"),
     _rule("lang_pt", _PT, 0.9, True, "não nao recuso prefiro posso fora_d"),
     _rule("lang_it", _IT, 0.9, True,
           "non_ rifiuto rifiutare declinare preferisco posso_solo al_di_fuori"),
