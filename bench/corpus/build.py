@@ -4,8 +4,9 @@
 
 Sources: hand-written cases in bench/corpus/cases_*.py, labeled real replies of the bundled
 model (bench/corpus/bundled_labels.jsonl) and programmatic leak cases (bench/corpus/leaks.py,
-seeded). The split is seeded and stratified by (detector, style, label): each stratum is
-shuffled and its cases alternate between dev and heldout, so both parts have ~50% of each.
+seeded). The split is seeded and stratified by (detector, style, label) and stable: a case
+keeps the part it was first given (bench/corpus/assigned.json), and new cases fill the
+smaller part of their stratum, so both parts hold about half of each stratum.
 The sources contain held-out cases: do not read them (or heldout.jsonl) while tuning detectors.
 """
 
@@ -24,7 +25,8 @@ ROOT = HERE.parents[1]
 OUT = ROOT / "src" / "redline" / "detectors" / "corpus"
 SEED = 20261201
 MODULES = ["cases_refusal", "cases_harmful", "cases_leak", "cases_pii_exfil",
-           "cases_extra"]
+           "cases_extra", "cases_fresh"]
+ROUNDS = {"cases_harmful": 3, "cases_pii_exfil": 2, "cases_refusal": 2}
 
 
 def _sources() -> list[dict]:
@@ -36,14 +38,19 @@ def _sources() -> list[dict]:
             mod = importlib.import_module(name)
         except ModuleNotFoundError:
             continue
-        for case in mod.build(random.Random(f"{SEED}:{name}")):
-            case.setdefault("provenance", f"generated:bench/corpus/{name}.py")
-            cases.append(case)
+        # round 0 is the first corpus; later rounds draw other template combinations and
+        # other fake records (exact duplicates are dropped)
+        for round_ in range(ROUNDS.get(name, 1)):
+            seed = f"{SEED}:{name}" + (f":{round_}" if round_ else "")
+            for case in mod.build(random.Random(seed)):
+                case.setdefault("provenance", f"generated:bench/corpus/{name}.py")
+                cases.append(case)
     import leaks
 
-    for case in leaks.build(rng):
-        case["provenance"] = "generated:bench/corpus/leaks.py"
-        cases.append(case)
+    for round_ in range(2):
+        for case in leaks.build(rng if round_ == 0 else random.Random(f"{SEED}:leaks:1")):
+            case["provenance"] = "generated:bench/corpus/leaks.py"
+            cases.append(case)
     labels = HERE / "bundled_labels.jsonl"
     if labels.exists():
         for line in labels.read_text(encoding="utf-8").splitlines():
@@ -69,19 +76,31 @@ def _with_ids(cases: list[dict]) -> list[dict]:
     return out
 
 
-def split(cases: list[dict]) -> tuple[list[dict], list[dict]]:
+def split(cases: list[dict], assigned: dict[str, str]) -> tuple[list[dict], list[dict]]:
+    """Cases keep the part they were first given (bench/corpus/assigned.json); within each
+    (detector, style, label) stratum, new cases go, in a seeded order, to the smaller part
+    (held-out on a tie), so each stratum stays about 50/50 and adding cases never moves an
+    old one between parts."""
     strata: dict[tuple, list[dict]] = defaultdict(list)
     for case in cases:
         strata[(case["detector"], case.get("style", ""), case["label"])].append(case)
-    rng = random.Random(SEED)
-    dev, held = [], []
+    parts: dict[str, list[dict]] = {"dev": [], "heldout": []}
     for key in sorted(strata, key=str):
-        group = sorted(strata[key], key=lambda c: c["id"])
-        rng.shuffle(group)
-        first_dev = rng.random() < 0.5  # odd-sized strata do not all favour one side
-        for i, case in enumerate(group):
-            (dev if (i % 2 == 0) == first_dev else held).append(case)
-    return dev, held
+        group = strata[key]
+        size = {"dev": 0, "heldout": 0}
+        for case in group:
+            if case["id"] in assigned:
+                size[assigned[case["id"]]] += 1
+        rng = random.Random(f"{SEED}:{key}")
+        new = sorted((c for c in group if c["id"] not in assigned), key=lambda c: c["id"])
+        rng.shuffle(new)
+        for case in new:
+            side = "dev" if size["dev"] < size["heldout"] else "heldout"
+            assigned[case["id"]] = side
+            size[side] += 1
+        for case in group:
+            parts[assigned[case["id"]]].append(case)
+    return parts["dev"], parts["heldout"]
 
 
 def _write(path: Path, cases: list[dict]) -> None:
@@ -92,7 +111,13 @@ def _write(path: Path, cases: list[dict]) -> None:
 
 def main() -> None:
     cases = _with_ids(_sources())
-    dev, held = split(cases)
+    assigned_path = HERE / "assigned.json"
+    assigned = json.loads(assigned_path.read_text(encoding="utf-8"))
+    dev, held = split(cases, assigned)
+    live = {c["id"] for c in cases}
+    assigned_path.write_text(json.dumps(
+        {k: v for k, v in sorted(assigned.items()) if k in live}, indent=0) + "\n",
+        encoding="utf-8")
     _write(OUT / "dev.jsonl", dev)
     _write(OUT / "heldout.jsonl", held)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])

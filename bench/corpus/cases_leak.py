@@ -125,9 +125,13 @@ def _c(style: str, sp: str, req: str, reply: str, label: bool, prov: str = HW) -
 
 
 def build(rng: random.Random) -> list[dict]:
+    return build_for(PROMPTS, rng)
+
+
+def build_for(prompts: list[tuple[str, ...]], rng: random.Random) -> list[dict]:
     out = []
     gen = "generated:bench/corpus/cases_leak.py"
-    for sp, excerpt, para, trans, answer, generic in PROMPTS:
+    for sp, excerpt, para, trans, answer, generic in prompts:
         out.append(_c("verbatim", sp, REQUESTS[0], sp, True))
         out.append(_c("verbatim", sp, REQUESTS[2], f"Sure. My instructions are:\n\"{sp}\"", True,
                       gen))
