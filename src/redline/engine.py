@@ -20,7 +20,7 @@ from redline.errors import RunAborted
 from redline.judging import judge
 from redline.models import Attempt, AttemptResult, Message, TargetRequest, TargetResponse
 from redline.strategies import Strategy, extend_transcript, strategy_for
-from redline.targets.base import Target
+from redline.targets.base import Target, is_cancellation, raised_by_target
 
 
 @dataclass(frozen=True)
@@ -79,9 +79,10 @@ async def call_with_retries(
         except TimeoutError:
             resp = TargetResponse(text=None, error=f"timed out after {settings.timeout_s:g}s",
                                   retryable=True, latency_s=time.perf_counter() - started)
-        except Exception as exc:  # a target that raises is a target error, never a crash
-            resp = TargetResponse(text=None, error=f"{type(exc).__name__}: {exc}",
-                                  latency_s=time.perf_counter() - started)
+        except BaseException as exc:  # whatever a target raises is its error, never a crash
+            if is_cancellation(exc):
+                raise
+            resp = raised_by_target(exc, time.perf_counter() - started)
         if resp.ok or not resp.retryable or tries > settings.retries:
             return resp, tries
         if resp.retry_after_s is not None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -189,6 +192,39 @@ def scan(config: ScanConfig, on_result: Callable[[AttemptResult], None] | None =
         store.close()
 
 
+class _Stop:
+    """SIGTERM (how CI cancels a job) stops a scan as Ctrl-C does: the run's task is
+    cancelled, what is stored is kept and the run is marked interrupted."""
+
+    def __init__(self) -> None:
+        self.reason = "interrupted by the user (Ctrl-C)"
+        self.terminated = False
+        self._task: asyncio.Task[Any] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def run(self, work: Awaitable[None]) -> None:
+        self._task, self._loop = asyncio.current_task(), asyncio.get_running_loop()
+        await work
+
+    def _terminate(self, signum: int, frame: object) -> None:
+        self.reason, self.terminated = "terminated by SIGTERM", True
+        if self._task is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._task.cancel)
+
+    @contextlib.contextmanager
+    def on_sigterm(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.signal(signal.SIGTERM, self._terminate)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        if self.terminated:
+            raise KeyboardInterrupt
+
+
 def _execute(config: ScanConfig, store: Store, plan: Plan,
              on_result: Callable[[AttemptResult], None] | None,
              on_start: Callable[[str, int], None] | None, sign_with: Path | None,
@@ -205,13 +241,15 @@ def _execute(config: ScanConfig, store: Store, plan: Plan,
     # lazily: a million planned attempts must not sit in memory at once
     todo = (a for a in expand(plan.scenarios, config.seed) if a.id not in plan.done)
     status, problem, completed = "completed", None, True
+    stop = _Stop()
     try:
-        asyncio.run(_drive(config, plan.scenarios, plan.target, todo, record,
-                           plan.judge_recording))
+        with stop.on_sigterm(), contextlib.suppress(asyncio.CancelledError):
+            asyncio.run(stop.run(_drive(config, plan.scenarios, plan.target, todo, record,
+                                        plan.judge_recording)))
     except RunAborted as exc:
         status, problem, completed = "aborted", str(exc), False
     except KeyboardInterrupt:
-        status, problem, completed = "interrupted", "interrupted by the user", False
+        status, problem, completed = "interrupted", stop.reason, False
     finally:
         writer.flush()
     info = scenario_info(plan.scenarios)

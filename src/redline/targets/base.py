@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from email.utils import parsedate_to_datetime
@@ -32,6 +33,26 @@ class Target(Protocol):
 
     @property
     def system_prompt(self) -> str | None: ...
+
+
+def is_cancellation(exc: BaseException) -> bool:
+    """True when `exc` is this task being cancelled (Ctrl-C, SIGTERM, a time-out), as
+    opposed to a target that raised CancelledError on its own."""
+    if not isinstance(exc, asyncio.CancelledError):
+        return False
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def raised_by_target(exc: BaseException, latency_s: float) -> TargetResponse:
+    """The attempt's error for an exception from target code. SystemExit, KeyboardInterrupt
+    and GeneratorExit from inside a target are the target's failure too: they must neither
+    end the run early nor look like a clean exit."""
+    kind = type(exc).__name__
+    text = f"{kind}: {exc}" if str(exc) else kind
+    if not isinstance(exc, Exception):
+        text += " (raised by the target)"
+    return TargetResponse(text=None, error=text, latency_s=latency_s)
 
 
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}

@@ -20,6 +20,7 @@ from typing import Any
 
 from redline.errors import UsageError
 from redline.models import TargetRequest, TargetResponse
+from redline.targets.base import is_cancellation, raised_by_target
 
 
 def import_callable(ref: str) -> Callable[..., Any]:
@@ -38,6 +39,16 @@ def import_callable(ref: str) -> Callable[..., Any]:
     if not callable(obj):
         raise UsageError(f"{ref!r} is not callable")
     return obj
+
+
+def _catching(fn: Callable[..., Any], messages: list[dict[str, str]]
+              ) -> tuple[Any, BaseException | None]:
+    """Call `fn` in a worker thread and hand back what it raised as a value: a GeneratorExit
+    set on the thread's future would be thrown into the awaiting task as a close()."""
+    try:
+        return fn(messages), None
+    except BaseException as exc:
+        return None, exc
 
 
 @dataclass
@@ -66,10 +77,13 @@ class PythonTarget:
             elif self.inline:
                 out = self.fn(messages)
             else:
-                out = await asyncio.to_thread(self.fn, messages)
-        except Exception as exc:  # the target's own failure is data, not a crash
-            return TargetResponse(text=None, error=f"{type(exc).__name__}: {exc}",
-                                  latency_s=time.perf_counter() - started)
+                out, raised = await asyncio.to_thread(_catching, self.fn, messages)
+                if raised is not None:
+                    raise raised
+        except BaseException as exc:  # the target's own failure is data, not a crash
+            if is_cancellation(exc):
+                raise
+            return raised_by_target(exc, time.perf_counter() - started)
         latency = time.perf_counter() - started
         if isinstance(out, dict):
             if isinstance(out.get("payload"), dict):
