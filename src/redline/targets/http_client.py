@@ -23,7 +23,10 @@ from urllib.parse import urlsplit
 from redline import __version__
 
 MAX_HEADER_BYTES = 1 << 20
-MAX_BODY_BYTES = 32 << 20
+# What a target may return by default (targets' `max_response_bytes`): far above any chat reply,
+# and small enough that a hostile endpoint streaming garbage to every request in flight
+# cannot hold more than concurrency x this in memory.
+MAX_BODY_BYTES = 1 << 20
 USER_AGENT = f"redline/{__version__}"
 
 
@@ -40,7 +43,13 @@ class Timeout(TransportError):
 
 
 class ResponseTooLarge(HTTPError):
-    """The body is over the size limit; not retried, since it would be again."""
+    """The body is over the size limit; not retried, since it would be again. The connection
+    is dropped with the rest of the body unread, so nothing over the cap is ever held."""
+
+    def __init__(self, limit: int, length: int | None = None):
+        size = f"of {length} bytes " if length is not None else ""
+        super().__init__(f"response body {size}is over the max_response_bytes cap of "
+                         f"{limit} bytes; the rest was discarded")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +158,7 @@ async def _read_chunked(reader: asyncio.StreamReader, limit: int) -> bytes:
             return b"".join(parts)
         total += size
         if total > limit:
-            raise ResponseTooLarge(f"response body over {limit} bytes")
+            raise ResponseTooLarge(limit)
         parts.append(await reader.readexactly(size))
         if await reader.readexactly(2) != b"\r\n":
             raise TransportError("chunk not followed by CRLF")
@@ -158,10 +167,10 @@ async def _read_chunked(reader: asyncio.StreamReader, limit: int) -> bytes:
 async def _read_to_eof(reader: asyncio.StreamReader, limit: int) -> bytes:
     parts: list[bytes] = []
     total = 0
-    while chunk := await reader.read(65536):
+    while chunk := await reader.read(min(65536, limit - total + 1)):
         total += len(chunk)
         if total > limit:
-            raise ResponseTooLarge(f"response body over {limit} bytes")
+            raise ResponseTooLarge(limit)
         parts.append(chunk)
     return b"".join(parts)
 
@@ -181,7 +190,7 @@ async def _read_body(reader: asyncio.StreamReader, status: int, method: str,
         if length < 0:
             raise TransportError("bad content-length")
         if length > limit:
-            raise ResponseTooLarge(f"response body of {length} bytes is over {limit}")
+            raise ResponseTooLarge(limit, length)
         try:
             return await reader.readexactly(length), False
         except asyncio.IncompleteReadError as exc:

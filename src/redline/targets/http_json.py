@@ -12,7 +12,7 @@ from jmespath.exceptions import JMESPathError
 from redline.errors import UsageError
 from redline.models import Message, TargetRequest, TargetResponse
 from redline.targets.base import NoSecrets, garbage, send_json
-from redline.targets.http_client import HttpClient
+from redline.targets.http_client import MAX_BODY_BYTES, HttpClient
 
 DEFAULT_BODY: dict[str, Any] = {"prompt": "{{prompt}}"}
 
@@ -55,6 +55,7 @@ class HttpJsonTarget(NoSecrets):
     headers: dict[str, str] = field(default_factory=dict)
     timeout_s: float = 60.0
     max_connections: int = 256
+    max_response_bytes: int = MAX_BODY_BYTES
     spec: str = ""
     _client: HttpClient | None = field(default=None, init=False, repr=False)
 
@@ -69,7 +70,8 @@ class HttpJsonTarget(NoSecrets):
     def client(self) -> HttpClient:
         if self._client is None:
             self._client = HttpClient(headers=self.headers, timeout_s=self.timeout_s,
-                                      max_connections=self.max_connections)
+                                      max_connections=self.max_connections,
+                                      max_body_bytes=self.max_response_bytes)
         return self._client
 
     async def send(self, request: TargetRequest) -> TargetResponse:

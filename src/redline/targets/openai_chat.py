@@ -9,7 +9,7 @@ from typing import Any
 
 from redline.models import TargetRequest, TargetResponse
 from redline.targets.base import NoSecrets, garbage, send_json
-from redline.targets.http_client import HttpClient
+from redline.targets.http_client import MAX_BODY_BYTES, HttpClient
 
 
 @dataclass
@@ -23,6 +23,7 @@ class OpenAIChatTarget(NoSecrets):
     seed: int | None = None
     timeout_s: float = 60.0
     max_connections: int = 256
+    max_response_bytes: int = MAX_BODY_BYTES
     spec: str = ""
     _client: HttpClient | None = field(default=None, init=False, repr=False)
 
@@ -41,7 +42,8 @@ class OpenAIChatTarget(NoSecrets):
     def client(self) -> HttpClient:
         if self._client is None:
             self._client = HttpClient(headers=self._headers(), timeout_s=self.timeout_s,
-                                      max_connections=self.max_connections)
+                                      max_connections=self.max_connections,
+                                      max_body_bytes=self.max_response_bytes)
         return self._client
 
     def payload(self, request: TargetRequest) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidat
 from redline import registry
 from redline.errors import UsageError
 from redline.targets.base import Target
+from redline.targets.http_client import MAX_BODY_BYTES
 
 
 class _Base(BaseModel):
@@ -26,6 +27,11 @@ class _WithHeaders(_Base):
         default_factory=dict,
         description="`${VAR}` in a value reads the environment when the target is built, so "
         "secrets stay out of config files and out of the store",
+    )
+    max_response_bytes: int = Field(
+        MAX_BODY_BYTES, ge=1024, le=1 << 30,
+        description="the largest response body the target may return; a longer one is an "
+        "error attempt naming the cap, and the rest of it is never read",
     )
 
     def resolved_headers(self) -> dict[str, str]:
@@ -167,6 +173,7 @@ def _build_openai(config: OpenAIConfig, seed: int | None) -> Target:
         base_url=config.base_url, model=config.model, api_key_env=config.api_key_env,
         headers=config.resolved_headers(), temperature=config.temperature,
         max_tokens=config.max_tokens, seed=seed, timeout_s=config.timeout_s,
+        max_response_bytes=config.max_response_bytes,
     )
 
 
@@ -178,6 +185,7 @@ def _build_http(config: HttpConfig, seed: int | None) -> Target:
     return HttpJsonTarget(
         url=config.url, body=config.body, reply_path=config.reply_path,
         method=config.method, headers=config.resolved_headers(), timeout_s=config.timeout_s,
+        max_response_bytes=config.max_response_bytes,
     )
 
 
