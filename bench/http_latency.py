@@ -11,6 +11,13 @@ last result, as a fraction of that ideal; plus the peak RSS of the redline proce
 For reference, a plain load loop (raw HTTP over asyncio streams, no judging, no store) runs
 against the same server at the same concurrency right after: what this machine allows.
 Goal: >= 90% of ideal at 64 in flight with < 200 MB RSS. Writes bench/results/http_latency.json.
+
+    python bench/http_latency.py --clients redline,httpx,aiohttp [--levels 64] [--seconds 10]
+
+compares HTTP client libraries instead, each in its own fresh process against the same server:
+N workers share one client and post JSON as fast as replies come back, with no scan around
+them. Per client: requests/s, CPU ms per request (the client process's user+system time over
+the load loop only) and the fraction of ideal. Writes bench/results/http_clients.json.
 """
 
 from __future__ import annotations
@@ -114,6 +121,95 @@ async def plain_loop(url: str, concurrency: int, requests: int) -> float:
     return requests / (time.perf_counter() - started)
 
 
+# --- one HTTP client library alone (run with --load CLIENT, in a fresh process) ---------------
+
+async def _load(kind: str, url: str, concurrency: int, requests: int) -> None:
+    todo = iter(range(requests))
+    if kind == "redline":
+        from redline.targets.http_client import HttpClient
+
+        client = HttpClient(max_connections=concurrency)
+
+        async def post(body: dict) -> object:
+            return (await client.request("POST", url, json=body)).json()
+
+        close = client.aclose
+    elif kind == "httpx":
+        import httpx
+
+        limits = httpx.Limits(max_connections=concurrency,
+                              max_keepalive_connections=concurrency)
+        hx = httpx.AsyncClient(limits=limits, trust_env=False, timeout=60)
+
+        async def post(body: dict) -> object:
+            return (await hx.post(url, json=body)).json()
+
+        close = hx.aclose
+    elif kind == "aiohttp":
+        import aiohttp
+
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=concurrency), trust_env=False)
+
+        async def post(body: dict) -> object:
+            async with session.post(url, json=body) as resp:
+                return await resp.json()
+
+        close = session.close
+    else:
+        raise SystemExit(f"unknown client {kind!r}")
+
+    async def worker() -> None:
+        for i in todo:
+            await post({"prompt": f"load {i}"})
+
+    await asyncio.gather(*(post({"prompt": "warm"}) for _ in range(concurrency)))
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    await close()
+    print(json.dumps({"requests": requests, "wall_s": wall, "cpu_s": cpu}))
+
+
+def measure_client(kind: str, url: str, concurrency: int, latency: float,
+                   seconds: float) -> dict:
+    ideal = concurrency / latency
+    requests = max(50, int(ideal * seconds))
+    run = run_child([redline_python(), __file__, "--load", kind, "--client", url,
+                     "--concurrency", str(concurrency), "--requests", str(requests)],
+                    timeout=seconds * 20 + 120)
+    if run["rc"] != 0:
+        raise SystemExit(f"{kind} load loop failed at {concurrency}: {run['stderr'][-2000:]}")
+    out = json.loads(run["stdout"].strip().splitlines()[-1])
+    rate = out["requests"] / out["wall_s"]
+    return {"client": kind, "concurrency": concurrency, "requests": out["requests"],
+            "requests_per_s": round(rate, 1), "ideal_per_s": round(ideal, 1),
+            "fraction_of_ideal": round(rate / ideal, 4),
+            "cpu_ms_per_request": round(1000 * out["cpu_s"] / out["requests"], 3),
+            "peak_rss_mb": round(run["peak_rss_mb"], 1)}
+
+
+def compare_clients(args: argparse.Namespace) -> int:
+    server, url = start_server(args.latency)
+    rows = []
+    try:
+        for level in (int(x) for x in args.levels.split(",")):
+            for kind in args.clients.split(","):
+                row = measure_client(kind, url, level, args.latency, args.seconds)
+                rows.append(row)
+                print(f"{kind:>8} at {level:>4} in flight: {row['requests_per_s']:8.1f} req/s "
+                      f"of ideal {row['ideal_per_s']:7.1f} = {row['fraction_of_ideal']:6.1%}, "
+                      f"{row['cpu_ms_per_request']:.3f} ms CPU/request, "
+                      f"peak RSS {row['peak_rss_mb']:.1f} MB", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    write_result("http_clients", {
+        "command": " ".join(["python", "bench/http_latency.py", *sys.argv[1:]]),
+        "latency_s": args.latency, "cpu_count": os.cpu_count(), "rows": rows})
+    return 0
+
+
 # --- the driver --------------------------------------------------------------------------------
 
 def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
@@ -157,12 +253,20 @@ def main() -> int:
     ap.add_argument("--suite", help=argparse.SUPPRESS)
     ap.add_argument("--concurrency", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--base", help=argparse.SUPPRESS)
+    ap.add_argument("--clients", help="compare these HTTP clients (redline,httpx,aiohttp)")
+    ap.add_argument("--load", help=argparse.SUPPRESS)
+    ap.add_argument("--requests", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--result-name", default="http_latency",
                     help="results file name (bench/results/NAME.json)")
     args = ap.parse_args()
     if args.serve:
         asyncio.run(serve(args.latency))
         return 0
+    if args.load:
+        asyncio.run(_load(args.load, args.client, args.concurrency, args.requests))
+        return 0
+    if args.clients:
+        return compare_clients(args)
     if args.client:
         client(args.client, args.suite, args.concurrency, args.base)
         return 0

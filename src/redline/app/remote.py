@@ -14,24 +14,23 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import httpx
-
 from redline.app.data import Document
 from redline.app.pipeline import ASK_AGAIN, REFUSAL, Stage, Turn, input_filter
+from redline.targets.http_client import HttpClient, HTTPError, Timeout
 
 
-def _client(client: httpx.AsyncClient | None, timeout_s: float) -> httpx.AsyncClient:
-    return client if client is not None else httpx.AsyncClient(timeout=timeout_s, trust_env=False)
+def _client(client: HttpClient | None, timeout_s: float) -> HttpClient:
+    return client if client is not None else HttpClient(timeout_s=timeout_s)
 
 
-async def _post(client: httpx.AsyncClient, url: str, body: dict[str, Any],
+async def _post(client: HttpClient, url: str, body: dict[str, Any],
                 timeout_s: float) -> tuple[Any, str | None]:
     """(JSON reply, None) or (None, why it failed)."""
     try:
-        resp = await client.post(url, json=body, timeout=timeout_s)
-    except httpx.TimeoutException:
+        resp = await client.request("POST", url, json=body, timeout_s=timeout_s)
+    except Timeout:
         return None, f"timed out after {timeout_s * 1000:g} ms"
-    except (httpx.HTTPError, OSError) as exc:
+    except (HTTPError, OSError, ValueError) as exc:
         return None, f"{type(exc).__name__}: {exc}"[:200]
     if resp.status_code != 200:
         return None, f"HTTP {resp.status_code}"
@@ -43,7 +42,7 @@ async def _post(client: httpx.AsyncClient, url: str, body: dict[str, Any],
 
 def moderation_stage(base_url: str, *, timeout_s: float = 2.0,
                      on_error: Literal["local", "block"] = "local",
-                     client: httpx.AsyncClient | None = None) -> Stage:
+                     client: HttpClient | None = None) -> Stage:
     url = base_url.rstrip("/") + "/moderate"
     http = _client(client, timeout_s)
 
@@ -85,7 +84,7 @@ def _documents(data: Any) -> list[Document] | None:
 
 
 def retrieval_stage(base_url: str, *, timeout_s: float = 2.0, k: int = 2,
-                    client: httpx.AsyncClient | None = None) -> Stage:
+                    client: HttpClient | None = None) -> Stage:
     url = base_url.rstrip("/") + "/search"
     http = _client(client, timeout_s)
 

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import httpx
 from pydantic import Field, field_validator, model_validator
 
 from redline.app.data import Document
@@ -41,6 +40,7 @@ from redline.cascade.system import System
 from redline.cascade.trace import traced_client
 from redline.catalog.schema import Strict
 from redline.models import Message
+from redline.targets.http_client import HttpClient, HTTPError, Timeout
 from redline.targets.python_callable import import_callable
 from redline.yamlfile import load_model
 
@@ -127,18 +127,19 @@ def apply_reply(name: str, turn: Turn, data: Any) -> str | None:
     return None
 
 
-def http_stage(decl: StageDecl, url: str, client: httpx.AsyncClient) -> Stage:
+def http_stage(decl: StageDecl, url: str, client: HttpClient) -> Stage:
     async def call(turn: Turn) -> Turn:
         why = None
         try:
-            resp = await client.post(url, json=turn_json(decl.name, turn), timeout=decl.timeout_s)
+            resp = await client.request("POST", url, json=turn_json(decl.name, turn),
+                                        timeout_s=decl.timeout_s)
             if resp.status_code != 200:
                 why = f"HTTP {resp.status_code}"
             else:
                 why = apply_reply(decl.name, turn, resp.json())
-        except httpx.TimeoutException:
+        except Timeout:
             why = f"timed out after {decl.timeout_s:g} s"
-        except (httpx.HTTPError, OSError, ValueError) as exc:
+        except (HTTPError, OSError, ValueError) as exc:
             why = f"{type(exc).__name__}: {exc}"[:200]
         if why is not None:
             turn.log(decl.name, "error", why)

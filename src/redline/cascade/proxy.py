@@ -24,7 +24,6 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Any, Literal
 
-import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,6 +33,7 @@ from redline.cascade.faults import ArmedFault, poison_document
 from redline.cascade.loopback import LoopbackServer, dead_url
 from redline.cascade.schema import FaultSpec
 from redline.cascade.trace import HEADER, header_index
+from redline.targets.http_client import HttpClient, HTTPError
 
 Shape = Literal["chat", "moderation", "retrieval", "generic"]
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -81,7 +81,7 @@ class FaultProxy:
         self.faults: list[ArmedFault] = []
         self.log: list[dict[str, Any]] = []
         self.cache: dict[str, tuple[int, bytes, str]] = {}
-        self._client: httpx.AsyncClient | None = None
+        self._client: HttpClient | None = None
         self._dead = dead_url()
         self.server: LoopbackServer | None = None
         self.app = Starlette(
@@ -89,8 +89,7 @@ class FaultProxy:
 
     @contextlib.asynccontextmanager
     async def _life(self, app: Starlette) -> AsyncIterator[None]:
-        limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
-        self._client = httpx.AsyncClient(timeout=600, limits=limits, trust_env=False)
+        self._client = HttpClient(timeout_s=600, max_connections=512)
         try:
             yield
         finally:
@@ -127,7 +126,7 @@ class FaultProxy:
         url = base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
         try:
             resp = await self._client.request(request.method, url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
+        except (HTTPError, OSError) as exc:
             detail = f"upstream connect error: {type(exc).__name__}"
             return _json(502, {"error": {"message": detail, "type": "bad_gateway"}})
         return Response(resp.content, resp.status_code,

@@ -18,8 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
-import httpx
-
 from redline.app.data import ADMIN_CODE, CANARY, system_prompt
 from redline.app.pipeline import STAGE_NAMES, GuardedApp, Stage, model_stage
 from redline.app.pipeline import build_prompt as prompt_stage
@@ -39,6 +37,7 @@ from redline.cascade.trace import traced_client
 from redline.errors import UsageError
 from redline.serve import build_app
 from redline.targets.base import Target
+from redline.targets.http_client import HttpClient
 from redline.targets.openai_chat import OpenAIChatTarget
 
 MODELS: tuple[str, ...] = get_args(AppModel)
@@ -48,9 +47,10 @@ DEFAULT_TIMEOUT_MS = 30_000.0
 class TracedChatTarget(OpenAIChatTarget):
     """The app's model client: an OpenAI-compatible client that tags requests for the proxy."""
 
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> HttpClient:
         if self._client is None:
-            self._client = traced_client(self.timeout_s)
+            self._client = traced_client(self.timeout_s, self.max_connections, self._headers())
+            self._client.max_body_bytes = self.max_response_bytes
         return self._client
 
 
@@ -63,7 +63,7 @@ class System:
     guards: dict[str, Callable[[Stage], Stage]] = field(default_factory=dict)
     proxies: dict[str, FaultProxy] = field(default_factory=dict)
     servers: list[LoopbackServer] = field(default_factory=list)
-    clients: list[httpx.AsyncClient] = field(default_factory=list)
+    clients: list[HttpClient] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     breaker: CircuitBreaker | None = None
     canaries: tuple[str, ...] = ()

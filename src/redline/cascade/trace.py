@@ -10,23 +10,22 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-import httpx
+from redline.targets.http_client import HttpClient
 
 HEADER = "x-redline-request"
 REQUEST: ContextVar[int | None] = ContextVar("redline_request", default=None)
 
 
-async def _tag(request: httpx.Request) -> None:
+def trace_headers() -> dict[str, str]:
+    """The tracing hook of `HttpClient`: the current workload request's index, if any."""
     index = REQUEST.get()
-    if index is not None:
-        request.headers[HEADER] = str(index)
+    return {HEADER: str(index)} if index is not None else {}
 
 
-def traced_client(timeout_s: float, max_connections: int = 256) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=max_connections,
-                          max_keepalive_connections=max_connections)
-    return httpx.AsyncClient(timeout=timeout_s, limits=limits, trust_env=False,
-                             event_hooks={"request": [_tag]})
+def traced_client(timeout_s: float, max_connections: int = 256,
+                  headers: dict[str, str] | None = None) -> HttpClient:
+    return HttpClient(headers=headers or {}, timeout_s=timeout_s,
+                      max_connections=max_connections, on_request=trace_headers)
 
 
 def header_index(value: str | None) -> int | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, runtime_checkable
@@ -87,12 +86,8 @@ def http_error(resp: Response, started: float) -> TargetResponse:
 
 
 def _is_transport(exc: Exception) -> bool:
-    """A connection-level failure, worth a retry. httpx is not imported for this (it costs
-    ~100 ms at start-up); its errors count only if some other part already loaded it."""
-    if isinstance(exc, TransportError | OSError):
-        return True
-    httpx = sys.modules.get("httpx")
-    return httpx is not None and isinstance(exc, httpx.TransportError)
+    """A connection-level failure, worth a retry."""
+    return isinstance(exc, TransportError | OSError)
 
 
 def transport_error(exc: Exception, started: float) -> TargetResponse:

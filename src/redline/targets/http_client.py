@@ -3,6 +3,9 @@
 Why not httpx here: its connection pool (httpcore 1.0.9) re-examines every pooled connection
 for every waiting request on each request, so at 64 connections a request costs ~10 ms of CPU
 and a scan reaches a tenth of what a 100 ms target can serve (bench/http_latency.py, notes).
+It is the one HTTP client of the package: targets, the pipelines' HTTP stages, the demo app's
+remote stages and the fault proxy all use it; `on_request` is the tracing hook (the cascade
+experiments tag each request with its workload index, see `redline.cascade.trace`).
 Targets need a small part of HTTP: one request with a JSON body, then the status, headers and
 body (content-length, chunked, or up to the close), keep-alive and TLS. There are no
 redirects, proxies, cookies or compression (no Accept-Encoding is sent), and nothing is retried
@@ -15,6 +18,7 @@ import asyncio
 import contextlib
 import json as jsonlib
 import ssl
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -214,6 +218,8 @@ class HttpClient:
     timeout_s: float = 60.0
     max_connections: int = 256
     max_body_bytes: int = MAX_BODY_BYTES
+    # called as each request is built; the headers it returns are sent with that request
+    on_request: Callable[[], Mapping[str, str]] | None = None
     _idle: dict[Origin, list[_Conn]] = field(default_factory=dict, init=False, repr=False)
     _slots: asyncio.Semaphore | None = field(default=None, init=False, repr=False)
     _ssl: ssl.SSLContext | None = field(default=None, init=False, repr=False)
@@ -224,24 +230,27 @@ class HttpClient:
 
     async def request(self, method: str, url: str, *, json: Any = None,
                       content: bytes | None = None,
-                      headers: dict[str, str] | None = None) -> Response:
+                      headers: Mapping[str, str] | None = None,
+                      timeout_s: float | None = None) -> Response:
         origin, target = split_url(url)
+        if self.on_request is not None:
+            headers = {**self.on_request(), **(headers or {})}
         # ASCII JSON: lone surrogates from worst-case inputs travel as \\u escapes
         body = content if content is not None else (
             jsonlib.dumps(json).encode("ascii") if json is not None else b"")
         head = self._head(method, origin, target, len(body), headers)
         if self._slots is None:
             self._slots = asyncio.Semaphore(max(1, self.max_connections))
+        limit = self.timeout_s if timeout_s is None else timeout_s
         async with self._slots:
             try:
-                async with asyncio.timeout(self.timeout_s):
+                async with asyncio.timeout(limit):
                     return await self._exchange(origin, method, head + body)
             except TimeoutError:
-                raise Timeout(f"timed out after {self.timeout_s:g}s waiting for the response"
-                              ) from None
+                raise Timeout(f"timed out after {limit:g}s waiting for the response") from None
 
     def _head(self, method: str, origin: Origin, target: str, length: int,
-              extra: dict[str, str] | None) -> bytes:
+              extra: Mapping[str, str] | None) -> bytes:
         fields = {"host": origin.host_header, "user-agent": USER_AGENT,
                   "accept": "application/json", "content-type": "application/json"}
         for source in (self.headers, extra or {}):
