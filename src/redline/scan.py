@@ -25,6 +25,7 @@ from redline.errors import RunAborted, UsageError
 from redline.manifest import build_manifest
 from redline.models import Attempt, AttemptResult
 from redline.report import write_reports
+from redline.runlock import hold_run
 from redline.store import BatchWriter, RunInfo, Store, new_run_id
 from redline.summary import ExitCode, ScenarioInfo, Summary, exit_code, summarise
 from redline.targets.base import Target
@@ -123,7 +124,7 @@ def _judging_context(target: Target) -> dict[str, Any]:
 
 
 def _new_plan(config: ScanConfig, store: Store, replay_of: str | None,
-              loaded: tuple[list[Scenario], Target] | None) -> Plan:
+              loaded: tuple[list[Scenario], Target] | None, held: contextlib.ExitStack) -> Plan:
     recording = None
     if loaded is not None:
         scenarios, target = loaded
@@ -141,6 +142,7 @@ def _new_plan(config: ScanConfig, store: Store, replay_of: str | None,
     if replay_of is not None:
         manifest["replay_of"] = target.describe()["source_run"]
     run_id = new_run_id()
+    held.enter_context(hold_run(store.path, run_id))
     store.create_run(
         run_id, target.spec, config.suite, config.seed, planned, config_dict, manifest,
         [(s.id, s.version, s.model_dump(mode="json")) for s in scenarios],
@@ -149,8 +151,13 @@ def _new_plan(config: ScanConfig, store: Store, replay_of: str | None,
     return Plan(run_id, scenarios, target, planned, set(), judge_recording=recording)
 
 
-def _resume_plan(store: Store, run_ref: str) -> tuple[Plan, ScanConfig]:
+def _resume_plan(store: Store, run_ref: str, held: contextlib.ExitStack
+                 ) -> tuple[Plan, ScanConfig]:
     info = store.get_run(run_ref)
+    # one process per run: a second resume (or a resume of a run still being scanned) is
+    # refused here, before any work, instead of both storing the same attempts
+    held.enter_context(hold_run(store.path, info.id))
+    info = store.get_run(info.id)  # as it is now that no one else is writing it
     if info.status == "completed":
         raise UsageError(f"run {info.id} already completed; nothing to resume")
     config = ScanConfig.model_validate(info.config)
@@ -182,12 +189,13 @@ def scan(config: ScanConfig, on_result: Callable[[AttemptResult], None] | None =
         loaded = (load_suite(config.suite), build_target(config.target, seed=config.seed))
     store = Store(Path(config.db))
     try:
-        if resume is not None:
-            plan, stored = _resume_plan(store, resume)
-            config = stored.model_copy(update={"db": config.db, "out": config.out})
-        else:
-            plan = _new_plan(config, store, replay_of, loaded)
-        return _execute(config, store, plan, on_result, on_start, sign_with, started)
+        with contextlib.ExitStack() as held:
+            if resume is not None:
+                plan, stored = _resume_plan(store, resume, held)
+                config = stored.model_copy(update={"db": config.db, "out": config.out})
+            else:
+                plan = _new_plan(config, store, replay_of, loaded, held)
+            return _execute(config, store, plan, on_result, on_start, sign_with, started)
     finally:
         store.close()
 
