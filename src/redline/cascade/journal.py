@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from redline.cascade.experiment import Observation, Outcomes
 from redline.cascade.judge import ALARMS, MISBEHAVIOUR, alarmed
 from redline.cascade.stats import percentiles
+from redline.safetext import safe
 
 CONTAIN = frozenset({"block", "redact", "fallback", "breaker_open"})
 STATES = ("ok", "refused", "degraded", "error", "breach", "unclear")
@@ -273,9 +273,9 @@ def print_journal(console: Console, j: Journal) -> None:
     verdict = "[green]meets expectation[/]" if j.met else "[red]FINDING[/]"
     if j.status != "completed":
         verdict = f"[yellow]{j.status}[/]"
-    say(f"\n[bold]{escape(j.scenario['id'])}[/] {escape(j.scenario['title'])}: "
+    say(f"\n[bold]{safe(j.scenario['id'])}[/] {safe(j.scenario['title'])}: "
                   f"{verdict}")
-    say(f"  fault {escape(j.fault['label'])} at stage [cyan]{j.fault['stage']}[/] "
+    say(f"  fault {safe(j.fault['label'])} at stage [cyan]{j.fault['stage']}[/] "
                   f"via {j.fault['via']}; seed {j.seed}; model {j.model}")
     table = Table(title_justify="left", show_edge=False, pad_edge=False)
     for col in ("phase", "requests", *STATES, "hypothesis", "p95 ms"):
@@ -312,4 +312,4 @@ def print_journal(console: Console, j: Journal) -> None:
                       f"({j.blast_radius_faulted:.1%} of faulted ones); {mode}")
         say(f"  propagation: {j.propagation['fates']}")
     for reason in j.expectation["reasons"]:
-        say(f"  [red]-[/] {escape(reason)}")
+        say(f"  [red]-[/] {safe(reason)}")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
-from rich.markup import escape
-
 from redline import __version__
+from redline.safetext import safe
 
 # isort: off
 # importing registers the commands, in the order `redline --help` lists them
@@ -28,7 +27,7 @@ def main() -> None:
     try:
         app()
     except RedlineError as exc:
-        err_console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        err_console.print(f"[red]error:[/] {safe(str(exc))}", soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")
@@ -36,6 +35,6 @@ def main() -> None:
     except Exception as exc:  # a bug in redline: say so plainly, traceback only on request
         if os.environ.get("REDLINE_DEBUG"):
             raise
-        err_console.print(f"[red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} "
+        err_console.print(f"[red]internal error:[/] {type(exc).__name__}: {safe(str(exc))} "
                           "(set REDLINE_DEBUG=1 for a traceback)")
         sys.exit(70)

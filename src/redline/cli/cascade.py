@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from redline.cascade import AppModel
 from redline.cli.base import (
@@ -17,6 +16,7 @@ from redline.cli.base import (
     err_console,
 )
 from redline.errors import UsageError
+from redline.safetext import safe
 
 MAX_CONCURRENCY = 4096
 
@@ -120,7 +120,7 @@ def load(
         model_timeout_ms=model_timeout_ms, breaker=breaker,
     )
     per_level = (f"{duration:g} s" if duration else f"{requests_per_worker} requests per worker")
-    err_console.print(f"load: {escape(target)}, levels {steps}, {per_level} per level")
+    err_console.print(f"load: {safe(target)}, levels {steps}, {per_level} per level")
     store = Store(db)
     try:  # every request is stored as soon as it is judged
         result, run, code, findings, files = record_load(store, opts, slo_p95_ms,
@@ -132,7 +132,7 @@ def load(
     for r in result.ramps if result is not None else []:
         print_ramp(console, r)
     for finding in findings:
-        console.print(f"[red]-[/] {escape(finding)}")
+        console.print(f"[red]-[/] {safe(finding)}")
     console.print(f"run [bold]{run.id}[/]: {files.get('load', files.get('json', ''))}")
     console.print(f"exit code {int(code)} ({code.name.lower()})")
     raise typer.Exit(int(code))

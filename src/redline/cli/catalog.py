@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from redline.cli.base import (
@@ -15,6 +14,7 @@ from redline.cli.base import (
     console,
 )
 from redline.errors import RedlineError
+from redline.safetext import safe
 
 
 @catalog_app.command("list")
@@ -40,8 +40,9 @@ def catalog_list(
     for s in scenarios:
         n = count_attempts([s], 0)
         total += n
-        table.add_row(s.id, str(s.version), s.category, s.severity, ",".join(s.tags.owasp),
-                      str(n), escape(s.title))
+        table.add_row(safe(s.id), str(s.version), safe(s.category), s.severity,
+                      safe(",".join(s.tags.owasp)),
+                      str(n), safe(s.title))
     console.print(table)
     console.print(f"{total} attempts at seed 0")
 
@@ -58,12 +59,12 @@ def catalog_show(scenario_id: str) -> None:
     if not found:
         raise RedlineError(f"no scenario {scenario_id!r} in the built-in catalog")
     s = found[0]
-    console.print(escape(yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False,
+    console.print(safe(yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False,
                                         allow_unicode=True)))
     for a in expand([s], 0):
         last = a.messages[-1].content
         shown = last if len(last) < 300 else last[:300] + f"... [{len(last)} chars]"
-        console.print(f"[bold]{a.id}[/] {' + '.join(a.chain)}: {escape(shown)!r}")
+        console.print(f"[bold]{safe(a.id)}[/] {safe(' + '.join(a.chain))}: {safe(repr(shown))}")
 
 
 @catalog_app.command("validate")

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from redline.cli.base import (
     DEFAULT_DB,
@@ -17,6 +16,7 @@ from redline.cli.base import (
     open_store,
 )
 from redline.errors import UsageError
+from redline.safetext import safe
 
 
 @app.command()
@@ -27,12 +27,12 @@ def replay(run: str, db: DbOption = DEFAULT_DB,
 
     open_store(db).close()
     rep = replay_run(db, run, out)
-    console.print(f"replayed {rep.source_id} as {rep.replay_id} in {rep.wall_s:.2f}s: "
+    console.print(f"replayed {safe(rep.source_id)} as {safe(rep.replay_id)} in {rep.wall_s:.2f}s: "
                   f"{rep.attempts} attempts, {len(rep.changed)} verdicts differ")
     console.print(f"report digest {rep.replay_digest[:16]} "
                   f"({'same as' if rep.same_digest else 'DIFFERENT from'} the original)")
     for attempt_id, before, after in rep.changed[:20]:
-        console.print(f"  {attempt_id}: {before} -> {after}")
+        console.print(f"  {safe(attempt_id)}: {safe(before)} -> {safe(after)}")
     raise typer.Exit(0 if rep.ok else 1)
 
 
@@ -70,7 +70,7 @@ def verify(
         info = store.get_run(run)
         rep = verify_run(store, info.id, pem, cert)
         store.close()
-        label = f"run {info.id}"
+        label = f"run {safe(info.id)}"
     else:
         raise UsageError("give a RUN or --bundle FILE")
     chain = rep.chain
@@ -78,18 +78,18 @@ def verify(
         console.print(f"[green]chain ok[/]: {label}, {chain.links} records, head {chain.head}")
     else:
         console.print(f"[red]chain broken[/]: {label}: {len(chain.problems)} problem(s); first: "
-                      f"{escape(str(chain.first_bad))}")
+                      f"{safe(str(chain.first_bad))}")
         for p in chain.problems[1:10]:
-            console.print(f"  {escape(str(p))}")
+            console.print(f"  {safe(str(p))}")
     for sig in rep.signatures:
         colour = "green" if sig.ok else "red"
         console.print(f"[{colour}]signature[/] key {sig.key_id} at #{sig.seq}: {sig.reason}")
     for stamp in rep.timestamps:
         colour = "green" if stamp.ok else "red"
         console.print(f"[{colour}]timestamp[/] head #{stamp.seq} genTime {stamp.gen_time}: "
-                      f"{escape(stamp.reason)}")
+                      f"{safe(stamp.reason)}")
     for note in rep.notes:
-        console.print(f"[yellow]note[/]: {escape(note)}")
+        console.print(f"[yellow]note[/]: {safe(note)}")
     raise typer.Exit(0 if rep.ok else 1)
 
 
@@ -112,7 +112,7 @@ def sign(run: str, db: DbOption = DEFAULT_DB,
     console.print(f"signed {info.id} head #{signed['seq']} {signed['hash']} "
                   f"with key {signed['key_id']}")
     if "timestamp" in signed:
-        console.print(f"time-stamped by {escape(str(tsa))} at {signed['timestamp']['gen_time']}")
+        console.print(f"time-stamped by {safe(str(tsa))} at {signed['timestamp']['gen_time']}")
 
 
 @app.command()

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from redline.cli.base import app, console
 from redline.detectors.evaluation import DetectorAccuracy, evaluate, load_cases
+from redline.safetext import safe
 
 judges_app = typer.Typer(help="Measure the detectors (judges) on labeled cases.",
                          no_args_is_help=True)
@@ -35,7 +35,7 @@ def _block(a: DetectorAccuracy) -> list[str]:
              f"recall      {_fmt(a.recall, a.recall_ci)}",
              f"F1          {_fmt(a.f1, a.f1_ci)}",
              f"specificity {_fmt(a.specificity, a.specificity_ci)}"]
-    head = f"[bold]{escape(a.detector)}[/]  n={a.n}"
+    head = f"[bold]{safe(a.detector)}[/]  n={a.n}"
     return [head, *(f"  {m:36}{r}" for m, r in zip(matrix, rates, strict=True))]
 
 
@@ -62,7 +62,7 @@ def judges_eval(
             "detectors": {name: acc.to_dict() for name, acc in results.items()},
         }))
         return
-    console.print(f"Detector accuracy on {escape(source)}\n")
+    console.print(f"Detector accuracy on {safe(source)}\n")
     for acc in results.values():
         for line in _block(acc):
             console.print(line, highlight=False)

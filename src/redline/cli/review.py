@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.prompt import Prompt
 
 from redline.cli.base import DEFAULT_DB, DbOption, app, console, open_store
 from redline.errors import UsageError
+from redline.safetext import safe
 
 
 @app.command()
@@ -47,7 +47,7 @@ def review(
                 ref, value, detector = parse_label(text)
                 rec = record_label(store, info.id, ref, value, reviewer, reason, detector)
                 console.print(f"labelled {rec['attempt_id']} {value} (detectors said "
-                              f"{rec['was']}) by {escape(reviewer)}")
+                              f"{rec['was']}) by {safe(reviewer)}")
         elif export is None:
             _interactive(store, info.id, reviewer, sample, seed)
         if export is not None:
@@ -69,8 +69,8 @@ def _interactive(store, run_id: str, reviewer: str | None, sample: int, seed: in
         shown = describe(next(store.results_for(run_id, [aid])))
         console.rule(f"{i}/{len(queue)} {shown['attempt']} ({shown['scenario']}): "
                      f"detectors said [bold]{shown['outcome']}[/]")
-        console.print(f"[b]request[/]\n{escape(shown['request'][:3000])}")
-        console.print(f"[b]reply[/]\n{escape(shown['reply'][:3000])}")
+        console.print(f"[b]request[/]\n{safe(shown['request'][:3000])}")
+        console.print(f"[b]reply[/]\n{safe(shown['reply'][:3000])}")
         for v in shown["verdicts"]:
             state = "unclear" if v.get("unclear") else "detected" if v["detected"] else "clear"
             console.print(f"  {v['detector']}: {state} (score {v['score']})")

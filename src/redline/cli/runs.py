@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from rich import box
-from rich.markup import escape
 from rich.table import Table
 
 from redline.cli.base import (
@@ -19,6 +18,7 @@ from redline.cli.base import (
     open_store,
     runs_app,
 )
+from redline.safetext import safe
 
 
 def run_row(run) -> dict:
@@ -48,7 +48,7 @@ def runs_list(db: DbOption = DEFAULT_DB, limit: int = 20,
         console.print_json(json.dumps(rows))
         return
     # fits 80 columns: the id carries the start time, long targets and suites wrap
-    table = Table(title=f"runs in {escape(str(db))}", title_justify="left",
+    table = Table(title=f"runs in {safe(str(db))}", title_justify="left",
                   box=box.SIMPLE_HEAD, padding=0, show_edge=False)
     table.add_column("run", no_wrap=True)
     table.add_column("status", no_wrap=True)
@@ -57,7 +57,7 @@ def runs_list(db: DbOption = DEFAULT_DB, limit: int = 20,
     for col in ("done", "fail", "err", "uncl", "exit"):
         table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
     for r in rows:
-        table.add_row(r["id"], r["status"], escape(r["target"]), escape(r["suite"]),
+        table.add_row(r["id"], r["status"], safe(r["target"]), safe(r["suite"]),
                       f"{_cell(r['attempts'])}/{r['planned']}", _cell(r["failures"]),
                       _cell(r["errors"]), _cell(r["unclear"] or 0), _cell(r["exit_code"]))
     console.print(table)
@@ -79,9 +79,9 @@ def runs_show(run: str, db: DbOption = DEFAULT_DB,
             "manifest": {**info.manifest, "finished_at": info.finished_at},
             "summary": info.summary}))
         return
-    console.print(f"[bold]{info.id}[/] {info.status} target={escape(info.target)} "
-                  f"suite={info.suite} seed={info.seed}")
-    console.print(f"created {info.created_at}, finished {info.finished_at or '-'}")
+    console.print(f"[bold]{safe(info.id)}[/] {safe(info.status)} target={safe(info.target)} "
+                  f"suite={safe(info.suite)} seed={info.seed}")
+    console.print(f"created {safe(info.created_at)}, finished {safe(info.finished_at or '-')}")
     summary = stored_summary(store, info)
     print_summary(console, summary)
 
@@ -104,4 +104,4 @@ def report(run: str, db: DbOption = DEFAULT_DB,
         max_error_rate = ScanConfig.model_validate(info.config).max_error_rate
         code = int(exit_code(summary, info.status == "completed", max_error_rate))
     for kind, path in write_reports(out / info.id, store, info, summary, code).items():
-        console.print(f"{kind:5} {path}")
+        console.print(f"{kind:5} {safe(path)}")

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -26,6 +25,7 @@ from redline.cli.base import (
 )
 from redline.errors import UsageError
 from redline.models import AttemptResult
+from redline.safetext import safe
 
 
 def scan_rate(task: Task) -> float | None:
@@ -108,7 +108,7 @@ def scan(
         console=err_console, disable=not progress, transient=False,
     )
     # building the target can take a while (the bundled model loads for ~20 s): say so
-    loading = err_console.status(f"loading target [cyan]{escape(cfg.target.kind)}[/] ...")
+    loading = err_console.status(f"loading target [cyan]{safe(cfg.target.kind)}[/] ...")
     if progress and not replay:
         loading.start()
     load_started = time.perf_counter()
@@ -120,7 +120,7 @@ def scan(
         what = "resuming" if resume else "replaying" if replay else "against"
         ready = "" if replay else f" (ready in {time.perf_counter() - load_started:.1f}s)"
         err_console.print(f"run [bold]{run_id}[/]: {planned} attempts {what} "
-                          f"[cyan]{escape(replay or resume or cfg.target.kind)}[/]{ready}")
+                          f"[cyan]{safe(replay or resume or cfg.target.kind)}[/]{ready}")
         bar.start()
         task_ids.append(bar.add_task("scanning", total=planned, fail=0, err=0,
                                       unclear=0))
@@ -147,9 +147,9 @@ def scan(
         f"attempts in {result.wall_s:.1f}s ({t.attempts / max(result.wall_s, 1e-9):,.1f}/s)")
     console.print(f"  {t.failures} failed, {t.errors} errors, {t.unclear} unclear")
     for kind, path in result.reports.items():
-        console.print(f"  {kind:5} {path}")
+        console.print(f"  {kind:5} {safe(path)}")
     if result.problem:
-        err_console.print(f"[yellow]{escape(result.problem)}[/]")
+        err_console.print(f"[yellow]{safe(result.problem)}[/]")
     console.print(f"exit code {int(result.code)} ({result.code.name.lower()})")
     raise typer.Exit(int(result.code))
 
@@ -167,7 +167,7 @@ def _print_judges(report: Path | None) -> None:
         return
     sources = {a["source"] for a in judges.values()}
     table = Table(title="Judges' measured accuracy"
-                  + (f" ({escape(next(iter(sources)))})" if len(sources) == 1 else ""),
+                  + (f" ({safe(next(iter(sources)))})" if len(sources) == 1 else ""),
                   title_justify="left")
     for col in ("judge", "sensitivity", "specificity", "tp fp tn fn"):
         table.add_column(col, overflow="fold")
@@ -175,8 +175,8 @@ def _print_judges(report: Path | None) -> None:
         table.add_column("source", overflow="fold")
     for name, a in judges.items():
         se, sp = a["sensitivity_ci"], a["specificity_ci"]
-        row = [escape(name), f"{a['sensitivity']:.2f} [{se[0]:.2f}–{se[1]:.2f}]",
+        row = [safe(name), f"{a['sensitivity']:.2f} [{se[0]:.2f}–{se[1]:.2f}]",
                f"{a['specificity']:.2f} [{sp[0]:.2f}–{sp[1]:.2f}]",
                f"{a['tp']} {a['fp']} {a['tn']} {a['fn']}"]
-        table.add_row(*row, *([escape(a["source"])] if len(sources) > 1 else []))
+        table.add_row(*row, *([safe(a["source"])] if len(sources) > 1 else []))
     console.print(table)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from redline.cli.base import (
     app,
     err_console,
 )
+from redline.safetext import safe
 
 
 @app.command()
@@ -28,6 +28,6 @@ def serve(
     check_loopback(host)
     built = build_target(parse_target(target))
     name = model_name or target
-    err_console.print(f"serving {escape(built.spec)} as model {name!r} on "
+    err_console.print(f"serving {safe(built.spec)} as model {name!r} on "
                       f"http://{host}:{port}/v1 (Ctrl-C to stop)")
     run_server(built, host, port, name)

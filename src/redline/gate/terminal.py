@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from redline.gate.compare import Comparison, UnitComparison
 from redline.gate.decision import Decision, Reason
 from redline.gate.risks import Risk
+from redline.safetext import safe
 
 STYLE = {"approve": "bold green", "approve-with-warnings": "bold yellow", "hold": "bold yellow",
          "block": "bold red", "rollback": "bold red"}
@@ -20,8 +20,8 @@ def _pct(x: float) -> str:
 
 def _reason_line(r: Reason) -> str:
     colour = "yellow" if r.action.kind in ("warn", "hold") else "red"
-    return (f"[{colour}]{escape(r.action.describe())}[/] [bold]{r.kind}[/] "
-            f"{escape(r.message)} [dim](rule {escape(r.rule)})[/]")
+    return (f"[{colour}]{safe(r.action.describe())}[/] [bold]{r.kind}[/] "
+            f"{safe(r.message)} [dim](rule {safe(r.rule)})[/]")
 
 
 def _evidence_line(r: Reason) -> str | None:
@@ -45,10 +45,10 @@ def _evidence_line(r: Reason) -> str | None:
 
 def print_decision(console: Console, d: Decision) -> None:
     run = d.run
-    console.print(f"gate on run [bold]{run['id']}[/] ({escape(run['target'])}, seed "
-                  f"{run['seed']})" + (f" against baseline [bold]{d.baseline['id']}[/]"
+    console.print(f"gate on run [bold]{safe(run['id'])}[/] ({safe(run['target'])}, seed "
+                  f"{run['seed']})" + (f" against baseline [bold]{safe(d.baseline['id'])}[/]"
                                        if d.baseline else ""))
-    console.print(f"policy: {escape(', '.join(d.policy['files']))} "
+    console.print(f"policy: {safe(', '.join(d.policy['files']))} "
                   f"[dim](digest {d.policy['digest'][:12]})[/]")
     t = d.total
     console.print(f"{t['attempts']} attempts: {t['passes']} passed, {t['failures']} failed, "
@@ -56,29 +56,29 @@ def print_decision(console: Console, d: Decision) -> None:
     if d.reviews:
         who = sorted({str(r["reviewer"]) for r in d.reviews})
         console.print(f"{len(d.reviews)} reviewed label(s) override the detectors (by "
-                      f"{escape(', '.join(who))})")
+                      f"{safe(', '.join(who))})")
     for r in d.reasons:
         console.print("  " + _reason_line(r), soft_wrap=True)
         ev = _evidence_line(r)
         if ev:
-            console.print(f"      [dim]{escape(ev)}[/]", soft_wrap=True)
+            console.print(f"      [dim]{safe(ev)}[/]", soft_wrap=True)
     for cat, b in d.benign.items():
         c = b["candidate"]["over_refusal"]
         line = f"benign controls {cat}: over-refusal {_pct(c['rate'])} ({c['k']}/{c['n']})"
         if "baseline" in b:
             line += f", baseline {_pct(b['baseline']['over_refusal']['rate'])}"
-        console.print(escape(line))
+        console.print(safe(line))
     for name, a in d.judges.items():
-        console.print(escape(judge_line(name, a)))
+        console.print(safe(judge_line(name, a)))
     mode = d.policy["statistics"].get("judge_correction", "raw")
     for s in d.scenarios:
         c = s.corrected
         # where the correction puts a scenario on the other side of its threshold
         if c is not None and (c["raw"] > s.threshold + 1e-12) != (c["rate"] > s.threshold + 1e-12):
-            console.print(escape(f"{s.id}: failure rate {_pct(c['raw'])}, corrected for judge "
+            console.print(safe(f"{s.id}: failure rate {_pct(c['raw'])}, corrected for judge "
                                  f"error {_pct(c['rate'])} (CI {_pct(c['ci'][0])}–"
                                  f"{_pct(c['ci'][1])}); decisions use the {mode} figure"))
-    console.print(f"verdict: [{STYLE[d.verdict]}]{escape(d.headline())}[/]")
+    console.print(f"verdict: [{STYLE[d.verdict]}]{safe(d.headline())}[/]")
 
 
 def judge_line(name: str, a: dict) -> str:
@@ -97,8 +97,8 @@ def _worth_showing(u: UnitComparison) -> bool:
 
 def print_comparison(console: Console, c: Comparison, benign: list[str]) -> None:
     b, cr = c.baseline.run, c.candidate.run
-    console.print(f"baseline [bold]{b.id}[/] (seed {b.seed}) → candidate [bold]{cr.id}[/] "
-                  f"(seed {cr.seed})")
+    console.print(f"baseline [bold]{safe(b.id)}[/] (seed {b.seed}) → candidate "
+                  f"[bold]{safe(cr.id)}[/] (seed {cr.seed})")
     if not c.same_seed:
         console.print("[yellow]different seeds: no attempt is shared; scenarios are compared "
                       "as independent samples (Fisher's exact test)[/]")
@@ -117,11 +117,11 @@ def print_comparison(console: Console, c: Comparison, benign: list[str]) -> None
         for name, u in units.items():
             tr = u.transitions
             label = f"{name} (benign)" if name in benign or u.category in benign else name
-            table.add_row(escape(label), str(tr.fixed), str(tr.still_failing),
+            table.add_row(safe(label), str(tr.fixed), str(tr.still_failing),
                           str(tr.newly_failing),
                           f"{u.base.failures}/{u.base.judged} {_pct(u.base.failure_rate)}",
                           f"{u.cand.failures}/{u.cand.judged} {_pct(u.cand.failure_rate)}",
-                          escape(u.test.describe()) if u.test else "–")
+                          safe(u.test.describe()) if u.test else "–")
         console.print(table)
 
 
@@ -132,7 +132,7 @@ def print_risks(console: Console, risks: list[Risk], db: str) -> None:
         table.add_column(col)
     for i, r in enumerate(risks, 1):
         due = f"[red]{r.due} overdue[/]" if r.overdue else r.due
-        table.add_row(str(i), escape(r.scenario_id), r.severity, f"{r.score:.2f}",
-                      _pct(r.failure_rate), _pct(r.reach.value), escape(r.owner),
-                      r.first_seen[:10], r.last_seen[:10], due, escape(r.remediation[:80]))
+        table.add_row(str(i), safe(r.scenario_id), r.severity, f"{r.score:.2f}",
+                      _pct(r.failure_rate), _pct(r.reach.value), safe(r.owner),
+                      r.first_seen[:10], r.last_seen[:10], due, safe(r.remediation[:80]))
     console.print(table)

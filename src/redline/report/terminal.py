@@ -6,6 +6,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from redline.safetext import safe
 from redline.summary import Summary, Tally
 
 SEVERITY_ORDER = ["critical", "high", "medium", "low", "info"]
@@ -30,14 +31,14 @@ def _table(title: str, first: str) -> Table:
 def print_summary(console: Console, summary: Summary, limit: int = 25) -> None:
     cats = _table("Per category", "category")
     for name, t in sorted(summary.categories.items()):
-        cats.add_row(*_row(name, t))
+        cats.add_row(*_row(safe(name), t))
     cats.add_section()
     cats.add_row(*_row("[b]total[/]", summary.total))
     console.print(cats)
     sev = _table("Per severity", "severity")
     for name in SEVERITY_ORDER:
         if name in summary.severities:
-            sev.add_row(*_row(name, summary.severities[name]))
+            sev.add_row(*_row(safe(name), summary.severities[name]))
     console.print(sev)
     statuses = summary.statuses()
     bad = [sid for sid, st in statuses.items() if st != "pass"]
@@ -55,7 +56,7 @@ def print_summary(console: Console, summary: Summary, limit: int = 25) -> None:
                               -summary.scenarios[sid].failure_rate, sid))
     for sid in bad[:limit]:
         t, info = summary.scenarios[sid], summary.info[sid]
-        over.add_row(sid, info.severity, f"{t.failures}/{t.attempts}", str(t.errors),
+        over.add_row(safe(sid), safe(info.severity), f"{t.failures}/{t.attempts}", str(t.errors),
                      str(t.unclear),
                      f"{info.max_failure_rate:.0%}",
                      f"[red]{statuses[sid]}[/]" if statuses[sid] == "fail"
