@@ -24,6 +24,7 @@ from redline.engine import EngineSettings, Executor, run_attempts
 from redline.errors import RunAborted, UsageError
 from redline.manifest import build_manifest
 from redline.models import Attempt, AttemptResult
+from redline.paths import check_dir_option, check_file_option, run_dir
 from redline.report import write_reports
 from redline.runlock import hold_run
 from redline.store import BatchWriter, RunInfo, Store, new_run_id
@@ -183,6 +184,9 @@ def scan(config: ScanConfig, on_result: Callable[[AttemptResult], None] | None =
     attempt already stored, and continues the same audit chain.
     """
     started = time.perf_counter()
+    # where the store and the reports go is checked before anything runs
+    check_file_option(Path(config.db), "--db")
+    check_dir_option(Path(config.out), "--out")
     loaded = None
     if resume is None and replay_of is None:
         # a bad catalog or target fails here, before anything is written
@@ -273,7 +277,8 @@ def _execute(config: ScanConfig, store: Store, plan: Plan,
 
         sign_run(store, plan.run_id, sign_with)
     run = store.get_run(plan.run_id)
-    reports = write_reports(Path(config.out) / plan.run_id, store, run, summary, int(code))
+    reports = write_reports(run_dir(Path(config.out), plan.run_id), store, run, summary,
+                            int(code))
     return ScanResult(run, summary, code, reports, problem, time.perf_counter() - started)
 
 

@@ -27,6 +27,7 @@ from redline.cascade.schema import CascadeScenario, LoadScenario
 from redline.catalog.schema import ScenarioHeader
 from redline.manifest import build_manifest
 from redline.models import Attempt, AttemptResult, Message, Outcome, TargetResponse, Verdict
+from redline.paths import run_dir
 from redline.report import write_reports
 from redline.store import BatchWriter, RunInfo, Store, dumps, new_run_id
 from redline.summary import ExitCode, ScenarioInfo, Summary, summarise
@@ -95,7 +96,7 @@ def finish(store: Store, run_id: str, status: str, infos: dict[str, ScenarioInfo
     store.finish_run(run_id, status, {**summary.to_dict(), "exit_code": int(code),
                                       "problem": problem, **extra})
     run = store.get_run(run_id)
-    return run, summary, write_reports(out_dir / run_id, store, run, summary, int(code))
+    return run, summary, write_reports(run_dir(out_dir, run_id), store, run, summary, int(code))
 
 
 def planned_requests(scenario: CascadeScenario) -> int:
@@ -151,7 +152,7 @@ class ExperimentRecorder:
         run, _, reports = finish(self.store, self.run_id, status, _info(scenario),
                                  len(journal.observations) + 1, code, journal.problem,
                                  {"cascade": journal.summary()}, out)
-        path = out / self.run_id / "journal.json"
+        path = run_dir(out, self.run_id) / "journal.json"
         path.write_text(dumps(journal.to_dict()), encoding="utf-8", errors="backslashreplace")
         return run, code, {**reports, "journal": path}
 

@@ -36,8 +36,10 @@ PolicyOption = Annotated[list[Path] | None, typer.Option(
 
 def open_store(db: Path):
     """Open an existing store; a missing one is a usage error, not a new empty file."""
+    from redline.paths import check_file_option
     from redline.store import Store
 
+    check_file_option(db, "--db")
     if not db.exists():
         raise RedlineError(f"no store at {db} (run `redline scan` first, or pass --db)")
     return Store(db)

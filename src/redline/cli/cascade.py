@@ -16,9 +16,16 @@ from redline.cli.base import (
     err_console,
 )
 from redline.errors import UsageError
+from redline.paths import check_dir_option, check_file_option
 from redline.safetext import safe
 
 MAX_CONCURRENCY = 4096
+
+
+def check_outputs(db: Path, out: Path) -> None:
+    """The store file and report directory are usable: checked before the experiment runs."""
+    check_file_option(db, "--db")
+    check_dir_option(out, "--out")
 
 
 @app.command()
@@ -49,6 +56,7 @@ def chaos(
     if scenarios is not None and not scenarios.is_dir():
         raise UsageError(f"no scenario directory {scenarios}")
     chosen = select_cascades(scenario, run_all, scenarios)
+    check_outputs(db, out)
 
     def done(rec: ExperimentRecord) -> None:
         print_journal(console, rec.journal)
@@ -119,6 +127,7 @@ def load(
         model=model, model_capacity=model_capacity or None, model_ms=model_ms,
         model_timeout_ms=model_timeout_ms, breaker=breaker,
     )
+    check_outputs(db, out)
     per_level = (f"{duration:g} s" if duration else f"{requests_per_worker} requests per worker")
     err_console.print(f"load: {safe(target)}, levels {steps}, {per_level} per level")
     store = Store(db)

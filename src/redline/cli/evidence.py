@@ -23,8 +23,10 @@ from redline.safetext import safe
 def replay(run: str, db: DbOption = DEFAULT_DB,
            out: Annotated[Path, typer.Option("--out", "-o")] = Path("redline-out")) -> None:
     """Re-judge a run from its recording with no target; exit 0 when verdicts match."""
+    from redline.paths import check_dir_option
     from redline.replay import replay_run
 
+    check_dir_option(out, "--out")
     open_store(db).close()
     rep = replay_run(db, run, out)
     console.print(f"replayed {safe(rep.source_id)} as {safe(rep.replay_id)} in {rep.wall_s:.2f}s: "
@@ -126,9 +128,11 @@ def export(run: str, out: Annotated[Path, typer.Option("--out", "-o", help="Bund
            ) -> None:
     """Export a run's evidence as one archive that verifies on another machine."""
     from redline.evidence import export_bundle
+    from redline.paths import check_file_option
 
     if key is not None and not redact:
         raise UsageError("--key signs the redactions: use it with --redact")
+    check_file_option(out, "--out")
     store = open_store(db)
     meta = export_bundle(store, run, out, redact=redact, key_path=key)
     store.close()

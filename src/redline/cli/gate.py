@@ -35,13 +35,16 @@ def gate(
     from redline.gate.runner import evaluate
     from redline.gate.terminal import print_decision
     from redline.gate.writers import write_reports
+    from redline.paths import check_dir_option, run_dir
 
+    if out is not None:
+        check_dir_option(out, "--out")
     rules = load_policy(policy or [])
     store = open_store(db)
     decision = evaluate(store, run, baseline, rules).decision
     print_decision(console, decision)
-    for kind, path in write_reports(decision, out or Path("redline-out") / decision.run["id"]
-                                    ).items():
+    where = out or run_dir(Path("redline-out"), decision.run["id"])
+    for kind, path in write_reports(decision, where).items():
         console.print(f"  {kind:8} {path}")
     if record:
         decision_id = store.record_decision(decision.run["id"], decision.to_dict())

@@ -90,9 +90,11 @@ def runs_show(run: str, db: DbOption = DEFAULT_DB,
 def report(run: str, db: DbOption = DEFAULT_DB,
            out: Annotated[Path, typer.Option("--out", "-o")] = Path("redline-out")) -> None:
     """Write the JSON, JUnit and HTML reports of a stored run again."""
+    from redline.paths import check_dir_option, run_dir
     from redline.report import write_reports
     from redline.scan import stored_summary
 
+    check_dir_option(out, "--out")
     store = open_store(db)
     info = store.get_run(run)
     summary = stored_summary(store, info)
@@ -103,5 +105,5 @@ def report(run: str, db: DbOption = DEFAULT_DB,
 
         max_error_rate = ScanConfig.model_validate(info.config).max_error_rate
         code = int(exit_code(summary, info.status == "completed", max_error_rate))
-    for kind, path in write_reports(out / info.id, store, info, summary, code).items():
+    for kind, path in write_reports(run_dir(out, info.id), store, info, summary, code).items():
         console.print(f"{kind:5} {safe(path)}")

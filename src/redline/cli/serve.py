@@ -16,7 +16,7 @@ from redline.safetext import safe
 @app.command()
 def serve(
     target: Annotated[str, typer.Argument(help="Target spec to expose, e.g. demo or local.")],
-    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port on 127.0.0.1.")] = 8000,
     host: Annotated[str, typer.Option(help="Loopback address to bind.")] = "127.0.0.1",
     model_name: Annotated[str | None, typer.Option(help="Model name to report.")] = None,
 ) -> None:
