@@ -15,6 +15,7 @@ from typing import Protocol, TypeVar
 
 from redline.attempts import seeded_rng
 from redline.catalog.schema import DetectorSpec
+from redline.credentials import Masker
 from redline.detectors import DetectionContext
 from redline.errors import RunAborted
 from redline.judging import judge
@@ -105,6 +106,7 @@ class Executor:
     briefs: Mapping[str, Mapping[str, str]] | None = None  # scenario id -> expected, objective
     # which strategy drives an attempt's turns (default: static, or scripted follow-ups)
     strategy: Callable[[Attempt], Strategy] = strategy_for
+    mask: Masker | None = None  # the run's own credentials, masked as responses come in
 
     def __post_init__(self) -> None:
         self.throttle = Throttle(self.settings.rate_limit)
@@ -152,6 +154,8 @@ class Executor:
                     f"{attempt.id}/{len(responses)}",
                 )
                 tries += n
+                if self.mask is not None:
+                    resp = self.mask.response(resp)
                 responses.append(resp)
                 if not resp.ok:
                     break

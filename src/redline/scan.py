@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import signal
 import threading
 import time
@@ -19,6 +18,7 @@ from redline.catalog import load_suite
 from redline.catalog.kinds import parse_scenario
 from redline.catalog.schema import Scenario, ScenarioHeader
 from redline.config import ScanConfig
+from redline.credentials import Masker, config_secrets, redacted_config
 from redline.detectors.judge import LLMJudge, RecordedJudge
 from redline.engine import EngineSettings, Executor, run_attempts
 from redline.errors import RunAborted, UsageError
@@ -77,6 +77,11 @@ def recorded_judge(store: Store, run_id: str) -> RecordedJudge:
     return RecordedJudge.from_verdicts(json.loads(v) for _, _, v in store.verdict_rows(run_id))
 
 
+def masker_for(config: ScanConfig) -> Masker:
+    """Masks the values of every credential the config holds (target and judge)."""
+    return Masker.of(config_secrets(config.model_dump(mode="json")))
+
+
 async def _drive(config: ScanConfig, scenarios: list[Scenario], target: Target,
                  attempts: Iterable[Attempt], on_result: Callable[[AttemptResult], None],
                  recorded: RecordedJudge | None = None) -> None:
@@ -85,6 +90,7 @@ async def _drive(config: ScanConfig, scenarios: list[Scenario], target: Target,
         target=target, settings=settings_for(config),
         detectors={s.id: list(s.detectors) for s in scenarios}, judge_client=judge,
         briefs={s.id: {"expected": s.expected, "objective": s.objective} for s in scenarios},
+        mask=masker_for(config),
     )
     try:
         await run_attempts(attempts, executor, on_result, settings_for(config))
@@ -137,15 +143,18 @@ def _new_plan(config: ScanConfig, store: Store, replay_of: str | None,
         config = config.model_copy(update={"seed": source.seed})
         recording = recorded_judge(store, source.id)
     planned = count_attempts(scenarios, config.seed)
-    config_dict = redacted_config(config.model_dump(mode="json"))
-    manifest = build_manifest(config_dict, scenarios, target.describe(), config.seed, planned)
+    masker = masker_for(config)
+    config_dict = masker.data(redacted_config(config.model_dump(mode="json")))
+    manifest = build_manifest(config_dict, scenarios, masker.data(target.describe()),
+                              config.seed, planned)
     manifest["judging"] = _judging_context(target)
     if replay_of is not None:
         manifest["replay_of"] = target.describe()["source_run"]
     run_id = new_run_id()
     held.enter_context(hold_run(store.path, run_id))
     store.create_run(
-        run_id, target.spec, config.suite, config.seed, planned, config_dict, manifest,
+        run_id, masker.text(target.spec) or "", config.suite, config.seed, planned, config_dict,
+        manifest,
         [(s.id, s.version, s.model_dump(mode="json")) for s in scenarios],
         plan=(a.id for a in expand(scenarios, config.seed)),
     )
@@ -280,26 +289,6 @@ def _execute(config: ScanConfig, store: Store, plan: Plan,
     reports = write_reports(run_dir(Path(config.out), plan.run_id), store, run, summary,
                             int(code))
     return ScanResult(run, summary, code, reports, problem, time.perf_counter() - started)
-
-
-SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|password|session", re.IGNORECASE)
-ENV_REFERENCE = re.compile(r"^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$")
-
-
-def redacted_config(config: Any) -> Any:
-    """The config as stored: secret-looking header values masked unless they name a variable."""
-    if isinstance(config, dict):
-        out = {}
-        for key, value in config.items():
-            if key == "headers" and isinstance(value, dict):
-                out[key] = {h: v if not SECRET_HEADER.search(h) or ENV_REFERENCE.match(str(v))
-                            else "***redacted***" for h, v in value.items()}
-            else:
-                out[key] = redacted_config(value)
-        return out
-    if isinstance(config, list):
-        return [redacted_config(v) for v in config]
-    return config
 
 
 def scenario_info_from_store(store: Store, run_id: str) -> dict[str, ScenarioInfo]:

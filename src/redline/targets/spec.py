@@ -28,6 +28,11 @@ class _WithHeaders(_Base):
         description="`${VAR}` in a value reads the environment when the target is built, so "
         "secrets stay out of config files and out of the store",
     )
+    safe_headers: list[str] = Field(
+        default_factory=list,
+        description="headers whose values are not secrets: stored as written; every other "
+        "header value is masked in the stored config and wherever it appears in evidence",
+    )
     max_response_bytes: int = Field(
         MAX_BODY_BYTES, ge=1024, le=1 << 30,
         description="the largest response body the target may return; a longer one is an "
