@@ -272,11 +272,10 @@ def print_journal(console: Console, j: Journal) -> None:
 
     verdict = "[green]meets expectation[/]" if j.met else "[red]FINDING[/]"
     if j.status != "completed":
-        verdict = f"[yellow]{j.status}[/]"
-    say(f"\n[bold]{safe(j.scenario['id'])}[/] {safe(j.scenario['title'])}: "
-                  f"{verdict}")
-    say(f"  fault {safe(j.fault['label'])} at stage [cyan]{j.fault['stage']}[/] "
-                  f"via {j.fault['via']}; seed {j.seed}; model {j.model}")
+        verdict = f"[yellow]{safe(j.status)}[/]"
+    say(f"\n[bold]{safe(j.scenario['id'])}[/] {safe(j.scenario['title'])}: {verdict}")
+    say(f"  fault {safe(j.fault['label'])} at stage [cyan]{safe(j.fault['stage'])}[/] "
+        f"via {safe(j.fault['via'])}; seed {j.seed}; model {safe(j.model)}")
     table = Table(title_justify="left", show_edge=False, pad_edge=False)
     for col in ("phase", "requests", *STATES, "hypothesis", "p95 ms"):
         table.add_column(col, justify="right" if col != "phase" else "left")

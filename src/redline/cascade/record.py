@@ -283,7 +283,7 @@ class LoadRecorder:
                                  extra, out)
         if result is None:
             return run, code, findings, reports
-        path = out / self.run_id / "load.json"
+        path = run_dir(out, self.run_id) / "load.json"
         path.write_text(dumps({**result.to_dict(), "findings": findings}), encoding="utf-8")
         return run, code, findings, {**reports, "load": path}
 

@@ -60,7 +60,7 @@ def chaos(
 
     def done(rec: ExperimentRecord) -> None:
         print_journal(console, rec.journal)
-        console.print(f"  run [bold]{rec.run.id}[/]: journal {rec.files['journal']}")
+        console.print(f"  run [bold]{safe(rec.run.id)}[/]: journal {safe(rec.files['journal'])}")
 
     result = run_chaos(chosen, seed, db, out, model, pipeline, on_done=done)
     met = sum(e.journal.met for e in result.experiments)
@@ -142,6 +142,7 @@ def load(
         print_ramp(console, r)
     for finding in findings:
         console.print(f"[red]-[/] {safe(finding)}")
-    console.print(f"run [bold]{run.id}[/]: {files.get('load', files.get('json', ''))}")
+    console.print(f"run [bold]{safe(run.id)}[/]: "
+                  f"{safe(files.get('load', files.get('json', '')))}")
     console.print(f"exit code {int(code)} ({code.name.lower()})")
     raise typer.Exit(int(code))
