@@ -63,6 +63,11 @@ class Throttle:
         self.paused_until = max(self.paused_until, loop.time() + seconds)
 
 
+class TargetInterrupted(Exception):
+    """KeyboardInterrupt inside target code, carried out of its worker as an ordinary
+    exception so that the task group cancels the other workers cleanly."""
+
+
 async def call_with_retries(
     target: Target, request: TargetRequest, settings: EngineSettings, throttle: Throttle,
     attempt_id: str,
@@ -83,6 +88,8 @@ async def call_with_retries(
         except BaseException as exc:  # whatever a target raises is its error, never a crash
             if is_cancellation(exc):
                 raise
+            if isinstance(exc, KeyboardInterrupt):  # Ctrl-C, even inside target code: stop
+                raise TargetInterrupted from None
             resp = raised_by_target(exc, time.perf_counter() - started)
         if resp.ok or not resp.retryable or tries > settings.retries:
             return resp, tries
@@ -163,6 +170,8 @@ class Executor:
                 request = await conversation.asend(resp)
         except StopAsyncIteration:
             pass
+        except TargetInterrupted:
+            raise
         except Exception as exc:  # a strategy bug is an error, never a pass
             return transcript, responses, tries, f"strategy failed: {type(exc).__name__}: {exc}"
         finally:
@@ -226,3 +235,5 @@ async def run_attempts(
                 group.create_task(worker())
     except* RunAborted as eg:
         raise eg.exceptions[0] from None
+    except* TargetInterrupted:  # the other workers are cancelled by now: stop as Ctrl-C does
+        raise KeyboardInterrupt from None

@@ -220,12 +220,16 @@ class _Stop:
     def __init__(self) -> None:
         self.reason = "interrupted by the user (Ctrl-C)"
         self.terminated = False
+        self.interrupted = False
         self._task: asyncio.Task[Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def run(self, work: Awaitable[None]) -> None:
         self._task, self._loop = asyncio.current_task(), asyncio.get_running_loop()
-        await work
+        try:
+            await work
+        except KeyboardInterrupt:  # raised inside target code: the run stops as interrupted
+            self.interrupted = True
 
     def _terminate(self, signum: int, frame: object) -> None:
         self.reason, self.terminated = "terminated by SIGTERM", True
@@ -242,7 +246,7 @@ class _Stop:
             yield
         finally:
             signal.signal(signal.SIGTERM, previous)
-        if self.terminated:
+        if self.terminated or self.interrupted:
             raise KeyboardInterrupt
 
 

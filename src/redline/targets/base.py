@@ -44,9 +44,9 @@ def is_cancellation(exc: BaseException) -> bool:
 
 
 def raised_by_target(exc: BaseException, latency_s: float) -> TargetResponse:
-    """The attempt's error for an exception from target code. SystemExit, KeyboardInterrupt
-    and GeneratorExit from inside a target are the target's failure too: they must neither
-    end the run early nor look like a clean exit."""
+    """The attempt's error for an exception from target code. SystemExit and GeneratorExit
+    from inside a target are the target's failure too: they must neither end the run early
+    nor look like a clean exit. (KeyboardInterrupt is not passed here: it stops the run.)"""
     kind = type(exc).__name__
     text = f"{kind}: {exc}" if str(exc) else kind
     if not isinstance(exc, Exception):

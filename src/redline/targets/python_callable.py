@@ -81,7 +81,7 @@ class PythonTarget:
                 if raised is not None:
                     raise raised
         except BaseException as exc:  # the target's own failure is data, not a crash
-            if is_cancellation(exc):
+            if is_cancellation(exc) or isinstance(exc, KeyboardInterrupt):
                 raise
             return raised_by_target(exc, time.perf_counter() - started)
         latency = time.perf_counter() - started
