@@ -55,18 +55,34 @@ def build_request(digest: bytes, nonce: int) -> bytes:
         "nonce": nonce, "cert_req": True}).dump()
 
 
+def _post(url: str, body: bytes) -> Any:
+    """One POST through redline's own HTTP client (the one client of the package)."""
+    import asyncio
+
+    from redline.targets.http_client import HttpClient
+
+    async def go() -> Any:
+        client = HttpClient(timeout_s=TIMEOUT_S, headers={
+            "content-type": "application/timestamp-query",
+            "accept": "application/timestamp-reply"})
+        try:
+            return await client.request("POST", url, content=body)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(go())
+
+
 def request_token(url: str, digest: bytes) -> bytes:
     """Ask the TSA at `url` for a token over `digest`; returns the token's DER."""
-    import httpx
+    from redline.targets.http_client import HTTPError
 
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"--tsa must be an http(s) URL, got {url!r}")
     nonce = secrets.randbits(63)
     try:
-        resp = httpx.post(url, content=build_request(digest, nonce), timeout=TIMEOUT_S,
-                          headers={"Content-Type": "application/timestamp-query",
-                                   "Accept": "application/timestamp-reply"})
-    except httpx.HTTPError as exc:
+        resp = _post(url, build_request(digest, nonce))
+    except (HTTPError, OSError, ValueError) as exc:
         raise TimestampError(f"time-stamping authority {url}: {exc}") from exc
     if resp.status_code != 200:
         raise TimestampError(f"time-stamping authority {url}: HTTP {resp.status_code}")
