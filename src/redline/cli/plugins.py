@@ -6,10 +6,10 @@ import json
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from redline.cli.base import app, console, err_console
 from redline.errors import UsageError
+from redline.safetext import safe
 
 
 @app.command("plugins")
@@ -32,12 +32,12 @@ def plugins(
         console.print_json(json.dumps(rows))
     else:
         for p in found:
-            console.print(f"[bold]{p.kind}[/] {escape(p.name)}  {escape(p.description)}",
+            console.print(f"[bold]{p.kind}[/] {safe(p.name)}  {safe(p.description)}",
                           soft_wrap=True, highlight=False)
             for n, t, d in p.param_summary():
-                console.print(f"    {escape(n)}: {escape(t)} = {escape(d)}", soft_wrap=True,
+                console.print(f"    {safe(n)}: {safe(t)} = {safe(d)}", soft_wrap=True,
                               highlight=False)
     if registry.LOAD_ERRORS:
         for line in registry.LOAD_ERRORS:
-            err_console.print(f"[red]error:[/] {escape(line)}", soft_wrap=True)
+            err_console.print(f"[red]error:[/] {safe(line)}", soft_wrap=True)
         raise typer.Exit(2)
