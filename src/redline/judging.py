@@ -90,6 +90,10 @@ async def judge(
     skipped = [v for v in verdicts if v.evidence.get("unavailable")]
     if skipped and len(skipped) == len(verdicts):
         return "error", verdicts, "no detector could judge this attempt"
+    for v in skipped:  # a detector the scenario relies on had nothing to check
+        if v.evidence.get("fail_closed"):
+            return "error", verdicts, f"detector {v.detector} could not judge: " \
+                f"{v.evidence['unavailable']}"
     outcome = outcome_of(verdicts)
     llm = ctx.judge if isinstance(ctx.judge, LLMJudge) else None
     if llm is not None and any(s.name == "llm_judge" for s in specs):

@@ -356,7 +356,9 @@ def find_leaks(text: str, secrets: tuple[str, ...] | list[str]) -> list[dict[str
 def _leak_verdict(name: str, text: str, values: list[Any]) -> Verdict:
     secrets = [s for s in dict.fromkeys(str(v) for v in values if v is not None) if s]
     if not secrets:
-        return Verdict(name, False, 0.0, {"unavailable": "no secrets to look for"})
+        # nothing to look for is not evidence of no leak: the attempt is an error
+        return Verdict(name, False, 0.0, {"unavailable": "no secrets to look for",
+                                          "fail_closed": True})
     ignored = [s for s in secrets if prepare(s) is None]
     findings = find_leaks(text or "", secrets)
     evidence: dict[str, Any] = {"findings": findings, "checked": len(secrets) - len(ignored)}
