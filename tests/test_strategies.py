@@ -104,3 +104,13 @@ async def test_classifier_target_with_a_structured_payload() -> None:
     assert by_input[1].responses[0].payload["label"] == "benign"
     assert by_input[1].responses[0].text is None
     assert '"text": "hello there"' in by_input[1].transcript[0].content
+
+
+def test_strategies_and_faults_are_registered_plugins() -> None:
+    from redline import registry
+    from redline.strategies import scripted
+
+    assert registry.get("strategy", "scripted").obj is scripted
+    assert {"static", "scripted"} <= set(registry.names("strategy"))
+    assert {"latency", "timeout", "error", "down", "wrong_output", "partial", "stale"} <= \
+        set(registry.names("fault"))

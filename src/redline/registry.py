@@ -38,6 +38,8 @@ BUILTIN_MODULES: dict[str, tuple[str, ...]] = {
     "mutator": ("redline.mutators",),
     "generator": ("redline.generators",),
     "category": ("redline.catalog.categories",),
+    "fault": ("redline.cascade.faults",),
+    "strategy": ("redline.strategies",),
 }
 
 T = TypeVar("T")

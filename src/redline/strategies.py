@@ -24,16 +24,19 @@ import json
 from collections.abc import AsyncGenerator, Callable
 
 from redline.models import Attempt, Message, TargetRequest, TargetResponse
+from redline.registry import plugin
 
 Conversation = AsyncGenerator[TargetRequest, TargetResponse]
 Strategy = Callable[[Attempt], Conversation]
 
 
+@plugin("strategy", "static")
 async def static(attempt: Attempt) -> Conversation:
-    """Today's single turn: the attempt's messages, once."""
+    """One turn: the attempt's messages, once."""
     yield TargetRequest(attempt.messages, attempt.id)
 
 
+@plugin("strategy", "scripted")
 async def scripted(attempt: Attempt) -> Conversation:
     """Multi-turn with the follow-ups written in advance: each goes after the last reply."""
     history = attempt.messages

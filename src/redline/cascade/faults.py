@@ -34,6 +34,7 @@ from redline.attempts import seeded_rng
 from redline.cascade.schema import FaultSpec, Schedule
 from redline.cascade.trace import REQUEST
 from redline.models import TargetRequest, TargetResponse
+from redline.registry import register
 from redline.targets.base import Target
 
 POISONED = next(d for d in KNOWLEDGE_BASE if d.id == "kb-partner")
@@ -137,6 +138,20 @@ def around(call: Call, fault: ArmedFault, actions: dict[str, Action],
         action = actions.get(fault.spec.kind) or delayed(fault)
         return await action(call, arg, decision)
     return wrapped
+
+
+# every fault kind, registered (`redline plugins fault`) with its parameters
+FAULT_KINDS = {
+    "latency": "adds latency_ms (+ uniform 0..jitter_ms) before the call",
+    "timeout": "hangs for hang_ms: whoever waits gives up first",
+    "error": "the call fails (a stage raises; a target or dependency answers HTTP status)",
+    "down": "the dependency refuses connections",
+    "wrong_output": "the output is wrong (mode: flip, allow, poison, empty, replace)",
+    "partial": "only a share (keep) of the data gets through",
+    "stale": "serves the last good output again",
+}
+for _kind, _what in FAULT_KINDS.items():
+    register("fault", _kind, around, params=FaultSpec, description=_what)
 
 
 # --- around a target ------------------------------------------------------------------------
