@@ -20,7 +20,7 @@ from redline.detectors import DetectionContext
 from redline.errors import RunAborted
 from redline.judging import judge
 from redline.models import Attempt, AttemptResult, Message, TargetRequest, TargetResponse
-from redline.strategies import Strategy, extend_transcript, strategy_for
+from redline.strategies import Strategy, extend_transcript, static, strategy_for
 from redline.targets.base import Target, is_cancellation, raised_by_target
 
 
@@ -151,7 +151,16 @@ class Executor:
         transcript: list[Message] = []
         responses: list[TargetResponse] = []
         tries = 0
-        conversation = self.strategy(attempt)(attempt)
+        strategy = self.strategy(attempt)
+        if strategy is static:  # the hot path: one turn needs no conversation object
+            request = TargetRequest(attempt.messages, attempt.id)
+            transcript.extend(request.messages)
+            resp, tries = await call_with_retries(self.target, request, self.settings,
+                                                  self.throttle, f"{attempt.id}/0")
+            if resp.ok:
+                transcript.append(Message("assistant", resp.content))
+            return transcript, [resp], tries, None
+        conversation = strategy(attempt)
         try:
             request = await anext(conversation)
             while True:
