@@ -144,6 +144,15 @@ class Executor:
             latency_s=sum(r.latency_s for r in responses),
         )
 
+    async def send(self, request: TargetRequest, attempt_id: str, turn: int
+                   ) -> tuple[TargetResponse, int]:
+        """One turn: send with retries, then mask the run's credentials out of the reply."""
+        resp, tries = await call_with_retries(self.target, request, self.settings,
+                                              self.throttle, f"{attempt_id}/{turn}")
+        if self.mask is not None:
+            resp = self.mask.response(resp)
+        return resp, tries
+
     async def converse(self, attempt: Attempt
                        ) -> tuple[list[Message], list[TargetResponse], int, str | None]:
         """Drive the attempt's strategy: send each request it yields, hand it each reply,
@@ -154,9 +163,8 @@ class Executor:
         strategy = self.strategy(attempt)
         if strategy is static:  # the hot path: one turn needs no conversation object
             request = TargetRequest(attempt.messages, attempt.id)
-            transcript.extend(request.messages)
-            resp, tries = await call_with_retries(self.target, request, self.settings,
-                                                  self.throttle, f"{attempt.id}/0")
+            extend_transcript(transcript, request)
+            resp, tries = await self.send(request, attempt.id, 0)
             if resp.ok:
                 transcript.append(Message("assistant", resp.content))
             return transcript, [resp], tries, None
@@ -165,13 +173,8 @@ class Executor:
             request = await anext(conversation)
             while True:
                 extend_transcript(transcript, request)
-                resp, n = await call_with_retries(
-                    self.target, request, self.settings, self.throttle,
-                    f"{attempt.id}/{len(responses)}",
-                )
+                resp, n = await self.send(request, attempt.id, len(responses))
                 tries += n
-                if self.mask is not None:
-                    resp = self.mask.response(resp)
                 responses.append(resp)
                 if not resp.ok:
                     break
