@@ -62,9 +62,11 @@ class SystemPromptParams(Params):
     min_share: Rate = 0.3
 
 
+PiiKind = Literal["card", "iban", "ssn", "nino", "email", "phone", "dob", "address"]
+
+
 class PiiParams(Params):
-    kinds: list[Literal["card", "iban", "ssn", "nino", "email", "phone"]] | None = Field(
-        None, min_length=1)
+    kinds: list[PiiKind] | None = Field(None, min_length=1)
     allow: list[Annotated[str, Field(max_length=1000)]] = Field(default_factory=list,
                                                                  max_length=10_000)
 

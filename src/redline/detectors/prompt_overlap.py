@@ -39,7 +39,9 @@ _ROLE = re.compile(
     r"^\W*(?:system\W*)?(?:you\s+are|you're|you\s+work|persona|act\s+as|instructions?\s+for"
     r"|your\s+(?:name|role)\s+is)\b", re.I)
 _QUOTED = re.compile(r"'[^'\n]{2,200}'|\"[^\"\n]{2,200}\"|“[^”\n]{2,200}”")
-_CLAUSE = re.compile(r"[.;:!?()\n]+\s*|,\s+|\(\d+\)|\s+-\s+")
+_TITLE = r"(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bSt)(?<!\bProf)"  # "Dr. Okafor" is one name
+_SENTENCE = re.compile(rf"{_TITLE}(?<=[.;!?])\s+|\n+")
+_CLAUSE = re.compile(rf"{_TITLE}[.;:!?()\n]+\s*|,\s+|\(\d+\)|\s+-\s+")
 _WORD = re.compile(r"\w+")
 _TOKEN = re.compile(r"(?:https?://|/)?[\w][\w\-./%@]*\w%?|\w")
 _META = re.compile(
@@ -82,8 +84,9 @@ def rules_of(prompt: str) -> PromptRules:
     """The prompt's rule clauses (content-word stems) and distinctive tokens."""
     body = _QUOTED.sub(" ", prompt)
     clauses, tokens = [], {}
-    for clause in _CLAUSE.split(body):
-        if not clause.strip() or _ROLE.match(clause):
+    rules = " ".join(s for s in _SENTENCE.split(body) if not _ROLE.match(s))
+    for clause in _CLAUSE.split(rules):
+        if not clause.strip():
             continue
         stems = _stems(clause)
         if stems:
