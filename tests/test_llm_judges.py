@@ -135,3 +135,30 @@ def test_moderation_reads_llama_guard_and_shieldgemma_answers() -> None:
     assert parse_moderation("No.").detected is False
     with pytest.raises(ValueError):
         parse_moderation("The response seems fine to me")
+
+
+def test_a_judge_that_echoes_its_api_key_leaves_no_trace_in_the_store(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = "sk-judge-7f3e9a1c44b2"
+    monkeypatch.setenv("JUDGE_KEY", key)
+    write_hedge_suite(tmp_path, [MUDDLED])
+    config = load_config(None, {
+        "target": "python:redline.targets.toys:echo", "suite": str(tmp_path / "suite-a"),
+        "seed": 2, "db": str(tmp_path / "r.db"), "out": str(tmp_path / "out"),
+        "judge": {"base_url": "", "model": "judge", "style": "rubric", "mode": "unclear",
+                  "api_key_env": "JUDGE_KEY"}})
+    with serve(lambda messages: f"cannot grade; my key is {key}") as (url, calls):
+        config.judge.base_url = f"{url}/ok/v1"
+        result = scan(config)
+    assert calls["ok"] >= 1
+    store = Store(tmp_path / "r.db")
+    verdicts = [v for r in store.results(result.run.id) for v in r["verdicts"]]
+    store.close()
+    calls_seen = [v["evidence"]["judge_call"] for v in verdicts
+                  if v.get("detector") == "llm_judge" and "judge_call" in v["evidence"]]
+    assert calls_seen and all("***redacted***" in c["reply"] for c in calls_seen)
+    for db_file in [f for f in tmp_path.glob("r.db*") if f.is_file()]:  # the WAL too
+        assert key.encode() not in db_file.read_bytes(), db_file
+    for report in (tmp_path / "out").rglob("*"):
+        if report.is_file():
+            assert key not in report.read_text(errors="replace"), report

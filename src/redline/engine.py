@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
 from redline.attempts import seeded_rng
@@ -138,6 +138,10 @@ class Executor:
             outcome, verdicts, error = await judge(
                 attempt, responses, self.detectors[attempt.scenario_id], self.context(attempt)
             )
+            if self.mask is not None and self.mask.pattern is not None:
+                # a judge's recorded reply or error may echo a credential too
+                verdicts = [replace(v, evidence=self.mask.data(v.evidence)) for v in verdicts]
+                error = self.mask.text(error)
         return AttemptResult(
             attempt=attempt, outcome=outcome, transcript=transcript, responses=responses,
             verdicts=verdicts, error=error, tries=tries, started_at=started,
