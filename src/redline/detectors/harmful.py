@@ -34,12 +34,7 @@ _WORD = re.compile(r"[^\W_]{2,}|\d")
 
 def word_count(text: str, limit: int = MIN_WORDS) -> int:
     """Words (two letters or more, or a digit) in `text`, counting no further than `limit`."""
-    n = 0
-    for _ in _WORD.finditer(text):
-        n += 1
-        if n >= limit:
-            break
-    return n
+    return cp.count_matches(_WORD, text, limit)
 
 
 def _snippet(text: str) -> str:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from redline.errors import UsageError
 from redline.models import TargetRequest, TargetResponse
+from redline.targets.base import NoSecrets
 
 if TYPE_CHECKING:
     from redline.targets.spec import LocalConfig
@@ -339,7 +340,7 @@ def load_generator(path: Path, max_tokens: int, temperature: float,
 
 
 @dataclass
-class LocalLLMTarget:
+class LocalLLMTarget(NoSecrets):
     """An in-process model behind the Target interface; concurrent sends are batched."""
 
     generator: Generator
@@ -381,13 +382,6 @@ class LocalLLMTarget:
             "temperature": g.temperature, "seed": g.seed, "max_batch": g.max_batch,
         }
 
-    @property
-    def canaries(self) -> tuple[str, ...]:
-        return ()
-
-    @property
-    def system_prompt(self) -> str | None:
-        return None
 
 
 def _version(dist: str) -> str | None:
