@@ -199,3 +199,21 @@ def test_load_streams_to_the_store_and_ctrl_c_keeps_what_was_recorded(tmp_path: 
     assert result is None and int(code) == 3 and run.status == "interrupted"
     assert len(rows) == 20 and {r["outcome"] for r in rows} == {"pass"}
     assert run.summary["total"]["attempts"] == 20
+
+
+def test_a_load_run_keeps_the_targets_credentials_out_of_the_store(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key, url_password = "sk-load-91c2e7d4aa10", "pw-load-5521ab"
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    with serve(lambda messages: f"my key is {key}, pass {url_password}") as (url, _):
+        spec = f"openai:{url.replace('//', f'//user:{url_password}@')}/ok#m"
+        proc = redline("load", "-t", spec, "--levels", "1", "--requests-per-worker", "3",
+                       "--db", "r.db", "--out", "out", cwd=tmp_path)
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    assert key not in proc.stdout + proc.stderr
+    assert url_password not in proc.stdout + proc.stderr
+    stored = [f for f in tmp_path.rglob("*") if f.is_file()]
+    assert any(f.name.startswith("r.db") for f in stored)
+    for f in stored:
+        data = f.read_bytes()
+        assert key.encode() not in data and url_password.encode() not in data, f

@@ -56,6 +56,18 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+def spec_masker(spec: str) -> Masker:
+    """A masker for the credentials a CLI target spec carries (URL userinfo and secret
+    query values, the key its `api_key_env` names)."""
+    from redline.config import parse_target
+
+    try:
+        config = parse_target(spec).model_dump(mode="json")
+    except Exception:  # not a target spec (demo, pipeline:FILE): only a URL can carry one
+        return Masker.of(_url_secrets(spec.partition(":")[2]))
+    return Masker.of(config_secrets(config))
+
+
 def _header_secrets(headers: dict[str, Any], safe: Iterable[str]) -> list[str]:
     allowed = {h.lower() for h in safe}
     found = []

@@ -31,6 +31,7 @@ from redline.cascade.proxy import FaultProxy
 from redline.cascade.schema import BreakerSpec, Probe, SystemSpec
 from redline.cascade.system import System, start_guarded_app
 from redline.cascade.trace import REQUEST
+from redline.credentials import Masker, spec_masker
 from redline.errors import UsageError
 from redline.models import Message, TargetRequest
 from redline.targets.base import Target
@@ -87,7 +88,7 @@ def system_driver(system: System, timeout_s: float) -> Driver:
 
 
 def target_driver(target: Target, timeout_s: float, faulty: FaultyTarget | None,
-                  proxy: FaultProxy | None) -> Driver:
+                  proxy: FaultProxy | None, mask: Masker | None = None) -> Driver:
     sender = faulty or target
 
     async def send(index: int, probe: Probe) -> Any:
@@ -97,6 +98,8 @@ def target_driver(target: Target, timeout_s: float, faulty: FaultyTarget | None,
         try:
             async with deadline:
                 resp = await sender.send(TargetRequest((Message("user", probe.text),), str(index)))
+            if mask is not None:  # the run's own credentials never reach the evidence
+                resp = mask.response(resp)
             reply, error = (resp.text, None) if resp.ok else (None, f"target error: {resp.error}")
             trace = list(resp.meta.get("trace", []))
         except TimeoutError:
@@ -169,6 +172,7 @@ async def open_driver(opts: LoadOptions):
     from redline.targets.spec import HttpConfig, OpenAIConfig, build_target
 
     config = parse_target(opts.target)
+    mask = spec_masker(opts.target)
     proxy = faulty = None
     servers: list[LoopbackServer] = []
     if opts.faults and isinstance(config, OpenAIConfig | HttpConfig):
@@ -180,7 +184,7 @@ async def open_driver(opts: LoadOptions):
     if opts.faults and proxy is None:
         faulty = FaultyTarget(target)
     try:
-        yield target_driver(target, opts.timeout_s, faulty, proxy)
+        yield target_driver(target, opts.timeout_s, faulty, proxy, mask)
     finally:
         await target.aclose()
         stop_all(servers)

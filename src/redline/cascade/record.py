@@ -25,6 +25,7 @@ from redline.cascade.load import LOAD_PROBES, LevelStats, Sample
 from redline.cascade.loadtest import LoadOptions, LoadResult, options_record, ramp_names, run_load
 from redline.cascade.schema import CascadeScenario, LoadScenario
 from redline.catalog.schema import ScenarioHeader
+from redline.credentials import Masker, spec_masker
 from redline.manifest import build_manifest
 from redline.models import Attempt, AttemptResult, Message, Outcome, TargetResponse, Verdict
 from redline.paths import run_dir
@@ -247,13 +248,19 @@ class LoadRecorder:
     run_id: str = ""
     writer: BatchWriter | None = None
 
+    def __post_init__(self) -> None:
+        # the target's credentials never reach the store, the reports or the load file
+        self.mask: Masker = spec_masker(self.target)
+        self.target = self.mask.text(self.target) or ""
+
     def start(self, description: dict[str, Any]) -> None:
         seed = int(self.options["seed"])
         config = {"kind": "load", **self.options, "target": self.target,
                   "slo_p95_ms": self.slo_ms, "max_error_rate": self.max_error_rate}
         planned = 0 if self.options.get("duration_s") else \
             len(self.scenarios) * sum(self.options["levels"]) * int(self.options["per_worker"])
-        manifest = build_manifest(config, list(self.scenarios), description, seed, planned)
+        manifest = build_manifest(config, list(self.scenarios), self.mask.data(description),
+                                  seed, planned)
         self.run_id = new_run_id()
         self.store.create_run(self.run_id, self.target, "load", seed, planned, config, manifest,
                               [(s.id, s.version, s.model_dump(mode="json"))
@@ -277,14 +284,14 @@ class LoadRecorder:
             findings = load_findings(result, self.slo_ms, self.max_error_rate)
             code, status = load_code(result, findings), "completed"
             problem = "; ".join(findings[:5]) or None
-            extra = {"load": {**result.to_dict(), "findings": findings}}
+            extra = {"load": self.mask.data({**result.to_dict(), "findings": findings})}
         planned = sum(1 for _ in self.store.outcome_rows(self.run_id))
         run, _, reports = finish(self.store, self.run_id, status, infos, planned, code, problem,
                                  extra, out)
         if result is None:
             return run, code, findings, reports
         path = run_dir(out, self.run_id) / "load.json"
-        path.write_text(dumps({**result.to_dict(), "findings": findings}), encoding="utf-8")
+        path.write_text(dumps(extra["load"]), encoding="utf-8")
         return run, code, findings, {**reports, "load": path}
 
 

@@ -111,6 +111,7 @@ def load(
     from redline.cascade.load import doubling, parse_fault
     from redline.cascade.loadtest import LoadOptions, print_ramp
     from redline.cascade.record import record_load
+    from redline.credentials import spec_masker
     from redline.store import Store
 
     try:
@@ -129,7 +130,8 @@ def load(
     )
     check_outputs(db, out)
     per_level = (f"{duration:g} s" if duration else f"{requests_per_worker} requests per worker")
-    err_console.print(f"load: {safe(target)}, levels {steps}, {per_level} per level")
+    shown = spec_masker(target).text(target)  # no credential from the spec on the terminal
+    err_console.print(f"load: {safe(shown)}, levels {steps}, {per_level} per level")
     store = Store(db)
     try:  # every request is stored as soon as it is judged
         result, run, code, findings, files = record_load(store, opts, slo_p95_ms,
