@@ -56,7 +56,10 @@ def build_attempt(scenario: Scenario, item: str | Conversation, input_index: int
                   chain: list[MutatorSpec], run_seed: int, seq: int) -> Attempt:
     labels = tuple(describe(m.name, m.params) for m in chain) or ("identity",)
     raw = item if isinstance(item, str) else item.model_dump(mode="json")
-    attempt_id = digest(scenario.id, scenario.version, labels, raw, run_seed)[:24]
+    # a strategy the file names is part of what the attempt is (none named: ids as before)
+    chosen = () if scenario.strategy is None else (
+        ("strategy", scenario.strategy.name, scenario.strategy.params),)
+    attempt_id = digest(scenario.id, scenario.version, labels, raw, run_seed, *chosen)[:24]
     rng = seeded_rng("attempt", attempt_id)
     steps = _chain(chain)
     messages: list[Message] = []

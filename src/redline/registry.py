@@ -1,11 +1,14 @@
 """One registry for every pluggable kind: targets, detectors, mutators, generators, faults,
-strategies, stores.
+strategies, stores, categories and scenario kinds.
 
 A plugin is a function or class registered under `(kind, name)` with a pydantic model for
 its parameters:
 
     @plugin("mutator", "shout", params=ShoutParams)
     def shout(text, rng, **params): ...
+
+A pydantic model registered without `params` is its own parameter model: a scenario kind is
+one `@plugin("scenario", "attack")` on a `ScenarioHeader` subclass (`redline.catalog.schema`).
 
 Built-in plugins live in the modules named in `BUILTIN_MODULES`; they are imported on the
 first lookup of their kind. Other packages add plugins through the `redline.plugins`
@@ -28,7 +31,7 @@ from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
 KINDS: tuple[str, ...] = ("target", "detector", "mutator", "generator", "fault", "strategy",
-                          "store", "category")
+                          "store", "category", "scenario")
 ENTRY_POINT_GROUP = "redline.plugins"
 
 # kind -> modules whose import registers the built-in plugins of that kind
@@ -40,6 +43,7 @@ BUILTIN_MODULES: dict[str, tuple[str, ...]] = {
     "category": ("redline.catalog.categories",),
     "fault": ("redline.cascade.faults",),
     "strategy": ("redline.strategies",),
+    "scenario": ("redline.catalog.schema", "redline.cascade.schema"),
 }
 
 T = TypeVar("T")
@@ -84,8 +88,10 @@ class Plugin:
         if self.params is None:
             return []
         out = []
+        # fields every plugin of the kind shares (a scenario's header) are not its parameters
+        hidden = getattr(self.params, "plugin_hidden_fields", frozenset())
         for fname, info in self.params.model_fields.items():
-            if self.kind == "target" and fname == "kind":
+            if (self.kind in ("target", "scenario") and fname == "kind") or fname in hidden:
                 continue  # the plugin's own name
             default = "required" if info.is_required() else repr(
                 info.get_default(call_default_factory=True))
@@ -161,6 +167,8 @@ def register(kind: str, name: str, obj: T, *, params: type[BaseModel] | None = N
              description: str | None = None) -> T:
     """Register obj under (kind, name); the decorator form is `plugin`."""
     _check_kind(kind)
+    if params is None and isinstance(obj, type) and issubclass(obj, BaseModel):
+        params = obj  # a model is its own parameter model (a scenario kind's body)
     if params is not None and not (isinstance(params, type) and issubclass(params, BaseModel)):
         raise PluginError(f"{kind} {name!r}: params must be a pydantic model class")
     entry = Plugin(kind, name, obj, _forbidding(params) if params is not None else None,

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from redline import strategies
 from redline.attempts import count_attempts, expand
 from redline.catalog import load_suite
-from redline.catalog.kinds import parse_scenario
-from redline.catalog.schema import Scenario, ScenarioHeader
+from redline.catalog.schema import Scenario, ScenarioHeader, parse_scenario
 from redline.config import ScanConfig
 from redline.credentials import Masker, config_secrets, redacted_config
 from redline.detectors.judge import LLMJudge, RecordedJudge
@@ -86,11 +86,13 @@ async def _drive(config: ScanConfig, scenarios: list[Scenario], target: Target,
                  attempts: Iterable[Attempt], on_result: Callable[[AttemptResult], None],
                  recorded: RecordedJudge | None = None) -> None:
     judge = judge_client(config, recorded)
+    select, chosen = strategies.selector(
+        {s.id: (s.strategy.name, s.strategy.params) if s.strategy else None for s in scenarios})
     executor = Executor(
         target=target, settings=settings_for(config),
         detectors={s.id: list(s.detectors) for s in scenarios}, judge_client=judge,
         briefs={s.id: {"expected": s.expected, "objective": s.objective} for s in scenarios},
-        mask=masker_for(config),
+        mask=masker_for(config), strategy=select,
     )
     try:
         await run_attempts(attempts, executor, on_result, settings_for(config))
@@ -98,6 +100,7 @@ async def _drive(config: ScanConfig, scenarios: list[Scenario], target: Target,
         await target.aclose()
         if judge is not None:
             await judge.aclose()
+        await strategies.aclose_all(chosen)
 
 
 @dataclass

@@ -16,13 +16,24 @@ replay is deterministic. Every request it yields is recorded in the transcript.
 
 Built in: `static` (one turn: the attempt's messages) and `scripted` (the attempt's
 follow-up turns, fixed in advance).
+
+A strategy is a `strategy` plugin. A scenario names one (`strategy: NAME` or
+`strategy: {NAME: {params}}`; default static, or scripted when an input has follow-ups) and
+its params are checked against the plugin's parameter model when the file loads. The
+registered object is either a function `f(attempt, **params) -> Conversation`, or a class:
+`cls(**params)` is made once per scenario per run, and the instance is called with each
+attempt (`instance(attempt) -> Conversation`); an instance with an `aclose()` coroutine is
+closed when the run ends (an attacker model's connection, say).
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
+from typing import Any
 
+from redline import registry
 from redline.models import Attempt, Message, TargetRequest, TargetResponse
 from redline.registry import plugin
 
@@ -52,6 +63,35 @@ STRATEGIES: dict[str, Strategy] = {"static": static, "scripted": scripted}
 def strategy_for(attempt: Attempt) -> Strategy:
     """The built-in strategy an attempt asks for: scripted when it has follow-ups."""
     return scripted if attempt.followups else static
+
+
+def resolve(name: str, params: Mapping[str, Any] | None = None) -> Strategy:
+    """The registered strategy `name` with its (already validated) parameters bound."""
+    obj = registry.get("strategy", name).obj
+    if isinstance(obj, type):
+        return obj(**dict(params or {}))  # type: ignore[no-any-return]
+    return functools.partial(obj, **params) if params else obj  # type: ignore[no-any-return]
+
+
+def selector(chosen: Mapping[str, tuple[str, Mapping[str, Any]] | None]
+             ) -> tuple[Callable[[Attempt], Strategy], list[Strategy]]:
+    """Per scenario id, the strategy its file names (None: the built-in default). Returns
+    the engine's `attempt -> strategy` function and the resolved strategies (to close)."""
+    resolved = {sid: resolve(*spec) for sid, spec in chosen.items() if spec is not None}
+
+    def select(attempt: Attempt) -> Strategy:
+        found = resolved.get(attempt.scenario_id)
+        return strategy_for(attempt) if found is None else found
+
+    return select, list(resolved.values())
+
+
+async def aclose_all(strategies: Iterable[Strategy]) -> None:
+    """Close the strategies that hold something open (an `aclose()` coroutine)."""
+    for strategy in strategies:
+        close = getattr(strategy, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def extend_transcript(transcript: list[Message], request: TargetRequest) -> None:

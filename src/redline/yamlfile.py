@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -297,9 +298,20 @@ def load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     return _construct(node, str(path)), node
 
 
-def load_model(model: type[M], path: Path) -> M:
-    """Load and validate one YAML file as a pydantic model."""
+# a model, or a function choosing one from the file's data (a scenario by its `kind`); a
+# ValueError it raises is a problem located at the file's `kind` key
+ModelChoice = type[M] | Callable[[Any], type[M]]
+
+
+def load_model(model: ModelChoice[M], path: Path) -> M:
+    """Load and validate one YAML file as a pydantic model (or the one `model` chooses)."""
     data, node = load_yaml(path)
+    if not isinstance(model, type):
+        try:
+            model = model(data)
+        except ValueError as exc:
+            raise InputFileError([Problem(str(path), line_of(node, ("kind",)), "kind",
+                                          str(exc))]) from None
     return validate_node(model, data, node, str(path))
 
 
@@ -310,7 +322,7 @@ def yaml_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*.y*ml") if p.suffix in (".yaml", ".yml"))
 
 
-def load_unique(model: type[M], paths: list[Path]) -> list[M]:
+def load_unique(model: ModelChoice[M], paths: list[Path]) -> list[M]:
     """Load files whose models carry an `id`; every problem in every file is reported,
     a repeated id included. Sorted by id."""
     problems: list[Problem] = []

@@ -9,7 +9,7 @@ schedule count from the first request of the fault phase. `kind: load`: a concur
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -18,9 +18,10 @@ from redline.catalog.schema import (
     Expected,
     ScenarioHeader,
     Strict,
-    scenario_kind,
+    scenario_chooser,
 )
 from redline.errors import UsageError
+from redline.registry import plugin
 from redline.yamlfile import load_unique, yaml_files
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "catalog" / "cascades"
@@ -161,8 +162,11 @@ class SystemSpec(Strict):
     moderation_on_error: Literal["local", "block"] = "local"
 
 
-@scenario_kind("cascade")
+@plugin("scenario", "cascade")
 class CascadeScenario(ScenarioHeader):
+    """A fault at one stage of a pipeline and what users may see while it is on."""
+
+    run_by: ClassVar[str] = "redline chaos"
     kind: Literal["cascade"] = "cascade"
     category: Category = "cascade"
     expected: Expected = "handle_gracefully"
@@ -189,10 +193,11 @@ class CascadeScenario(ScenarioHeader):
         return "proxy" if self.stage in self.system.remote else "stage"
 
 
-@scenario_kind("load")
+@plugin("scenario", "load")
 class LoadScenario(ScenarioHeader):
     """A concurrency ramp, clean or under faults (what `redline load` records)."""
 
+    run_by: ClassVar[str] = "redline load"
     kind: Literal["load"] = "load"
     category: Category = "load"
     expected: Expected = "handle_gracefully"
@@ -207,7 +212,7 @@ cascade_files = yaml_files
 
 def load_cascades(paths: list[Path]) -> list[CascadeScenario]:
     """Load and validate cascade files; every problem in every file is reported."""
-    return load_unique(CascadeScenario, paths)
+    return load_unique(scenario_chooser(CascadeScenario), paths)
 
 
 def builtin_cascades() -> list[CascadeScenario]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from redline.catalog.schema import Scenario
+from redline.catalog.schema import Scenario, scenario_chooser
 from redline.errors import InputFileError, Problem, UsageError
 from redline.yamlfile import load_model, load_unique, load_yaml, yaml_files
 
@@ -29,8 +29,9 @@ scenario_files = yaml_files
 
 
 def load_scenarios(paths: list[Path]) -> list[Scenario]:
-    """Load and validate every scenario file; report every problem, not just the first."""
-    return load_unique(Scenario, paths)
+    """Load and validate every scenario file; report every problem, not just the first.
+    Each file is read as its `kind` (default probe): any kind built on the probe."""
+    return load_unique(scenario_chooser(Scenario), paths)
 
 
 def builtin_catalog() -> list[Scenario]:

@@ -2,15 +2,18 @@
 
 Every scenario has the same header (`ScenarioHeader`: id, version, title, objective,
 category, tags, severity, author, expected, success, remediation, rollback, references) and
-a body chosen by its `kind`: `probe` (the default: inputs, mutators, detectors), `cascade`
-(a fault at a pipeline stage, `redline.cascade.schema`), `load` (a concurrency ramp), and
-room for more (attack, evasion, slice). Each kind registers its model in `KINDS`
-(`redline.catalog.kinds.parse_scenario` reads any kind); the store, the reports and the
-gate read only the header.
+a body chosen by its `kind`: `probe` (the default: inputs, mutators, detectors, strategy),
+`cascade` (a fault at a pipeline stage, `redline.cascade.schema`), `load` (a concurrency
+ramp), and room for more (attack, evasion, slice). A kind is a `scenario` plugin in the one
+registry: a `ScenarioHeader` subclass registered with `@plugin("scenario", NAME)`
+(`parse_scenario` reads any kind; `scenario_chooser` picks the model for a file); the store,
+the reports and the gate read only the header. Kinds that `redline scan` runs as attempts
+subclass the probe `Scenario`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -25,6 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError, ValidationError
 
 from redline import registry
+from redline.registry import plugin
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
@@ -127,6 +131,12 @@ class DetectorSpec(PluginSpec):
     kind: ClassVar[str] = "detector"
 
 
+class StrategySpec(PluginSpec):
+    """What drives a scenario's attempts: a registered strategy and its parameters."""
+
+    kind: ClassVar[str] = "strategy"
+
+
 def _named(value: Any) -> Any:
     """Accept `name` or `{name: {params}}` as shorthand for `{name: ..., params: ...}`."""
     if isinstance(value, str):
@@ -160,6 +170,11 @@ class SuccessCriterion(Strict):
 class ScenarioHeader(Strict):
     """What every kind of scenario says about itself; reports and the gate read only this."""
 
+    # the command that runs this kind (named in the error when a file is given to another)
+    run_by: ClassVar[str] = "redline scan"
+    # the header's fields: `redline plugins scenario` lists only each kind's own body fields
+    plugin_hidden_fields: ClassVar[frozenset[str]] = frozenset()
+
     kind: str
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,80}$")
     version: int = Field(ge=1, le=2**63 - 1)  # stored as a SQLite integer
@@ -180,18 +195,52 @@ class ScenarioHeader(Strict):
         return f"{self.id}@{self.version}"
 
 
-KINDS: dict[str, type[ScenarioHeader]] = {}
+ScenarioHeader.plugin_hidden_fields = frozenset(ScenarioHeader.model_fields)
 
 
-def scenario_kind(name: str):
-    """Register a scenario body under its `kind`."""
-    def register(cls: type[ScenarioHeader]) -> type[ScenarioHeader]:
-        KINDS[name] = cls
-        return cls
-    return register
+def scenario_model(kind: str) -> type[ScenarioHeader]:
+    """The registered model of a scenario kind; UnknownPlugin (a ValueError) lists them."""
+    try:
+        model = registry.get("scenario", kind).obj
+    except registry.UnknownPlugin as exc:
+        raise registry.UnknownPlugin(str(exc).replace("unknown scenario", "unknown scenario "
+                                                      "kind", 1)) from None
+    if not (isinstance(model, type) and issubclass(model, ScenarioHeader)):
+        raise registry.PluginError(f"scenario kind {kind!r} is registered by "
+                                   f"{getattr(model, '__module__', '?')} but is not a "
+                                   "ScenarioHeader subclass")
+    return model
 
 
-@scenario_kind("probe")
+def _default_kind(model: type[ScenarioHeader]) -> str:
+    default = model.model_fields["kind"].default
+    return default if isinstance(default, str) else "probe"
+
+
+def scenario_chooser(base: type[ScenarioHeader]) -> Callable[[Any], type[ScenarioHeader]]:
+    """For a loader: the model of a file's `kind` (default: `base`'s own), which must be
+    `base` or a kind built on it; a ValueError names the kinds that fit."""
+
+    def choose(data: Any) -> type[ScenarioHeader]:
+        kind = data.get("kind", _default_kind(base)) if isinstance(data, dict) else None
+        if not isinstance(kind, str):
+            return base  # not a mapping, or a kind that is not text: the model says why
+        model = scenario_model(kind)
+        if not issubclass(model, base):
+            fit = [n for n in registry.names("scenario") if issubclass(scenario_model(n), base)]
+            raise ValueError(f"a {kind!r} scenario is run by `{model.run_by}`, not here "
+                             f"(kinds here: {', '.join(fit)})")
+        return model
+
+    return choose
+
+
+def parse_scenario(data: dict[str, Any]) -> ScenarioHeader:
+    """A stored or loaded scenario of any kind (no `kind`: a probe, as before kinds)."""
+    return scenario_model(str(data.get("kind", "probe"))).model_validate(data)
+
+
+@plugin("scenario", "probe")
 class Scenario(ScenarioHeader):
     """A probe: inputs (or a generator) times mutator chains, judged by detectors."""
 
@@ -209,6 +258,14 @@ class Scenario(ScenarioHeader):
         description="mutator chains; each chain is applied to every input to make one attempt",
     )
     detectors: list[DetectorSpec] = Field(min_length=1)
+    strategy: StrategySpec | None = Field(
+        None, description="what drives each attempt's turns (default: static, or scripted "
+        "when an input has follow-ups)")
+
+    @field_validator("strategy", mode="before")
+    @classmethod
+    def _strategy_shorthand(cls, v: Any) -> Any:
+        return _named(v)
 
     @field_validator("mutators", mode="before")
     @classmethod
@@ -231,6 +288,14 @@ class Scenario(ScenarioHeader):
     def _one_source(self) -> Scenario:
         if bool(self.inputs) == (self.generator is not None):
             raise ValueError("give exactly one of 'inputs' or 'generator'")
+        return self
+
+    @model_validator(mode="after")
+    def _followups_need_turns(self) -> Scenario:
+        if self.strategy is not None and self.strategy.name == "static" and any(
+                isinstance(i, Conversation) and i.followups for i in self.inputs):
+            raise ValueError("strategy 'static' sends one turn: an input's follow-ups would "
+                             "never be sent (use 'scripted', or leave strategy out)")
         return self
 
     @field_validator("inputs")

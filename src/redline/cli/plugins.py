@@ -16,7 +16,7 @@ from redline.safetext import safe
 def plugins(
     kind: Annotated[str | None, typer.Argument(
         help="One kind: target, detector, mutator, generator, fault, strategy, store, "
-        "category.")] = None,
+        "category, scenario.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the available plugins (built in and from installed packages)."""
