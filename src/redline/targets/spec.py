@@ -58,6 +58,8 @@ class HttpConfig(_WithHeaders):
     method: Literal["POST", "PUT"] = "POST"
     body: Any = Field(default_factory=lambda: {"prompt": "{{prompt}}"})
     reply_path: str = "response"
+    payload_path: str | None = Field(
+        None, description="JMESPath to a structured reply: it becomes the response payload")
 
 
 class PythonConfig(_Base):
@@ -189,7 +191,8 @@ def _build_http(config: HttpConfig, seed: int | None) -> Target:
 
     return HttpJsonTarget(
         url=config.url, body=config.body, reply_path=config.reply_path,
-        method=config.method, headers=config.resolved_headers(), timeout_s=config.timeout_s,
+        payload_path=config.payload_path, method=config.method,
+        headers=config.resolved_headers(), timeout_s=config.timeout_s,
         max_response_bytes=config.max_response_bytes,
     )
 
