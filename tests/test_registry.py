@@ -62,7 +62,9 @@ def test_plugin_without_params_takes_none() -> None:
 
 
 def test_unknown_target_kind_lists_the_registered_ones() -> None:
-    with pytest.raises(ValidationError, match="known: demo, http, local, openai, python"):
+    with pytest.raises(ValidationError,
+                       match="known: classifier, demo, demo-classifier, http, local, openai, "
+                       "python"):
         ScanConfig.model_validate({"target": {"kind": "grpc", "url": "x"}})
     cfg = ScanConfig.model_validate({"target": {"kind": "http", "url": "http://127.0.0.1:1/"}})
     assert cfg.model_dump()["target"]["url"] == "http://127.0.0.1:1/"

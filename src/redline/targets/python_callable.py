@@ -24,9 +24,17 @@ from redline.targets.base import is_cancellation, raised_by_target
 
 
 def import_callable(ref: str) -> Callable[..., Any]:
+    obj = import_object(ref, "python target must be 'module:function'")
+    if not callable(obj):
+        raise UsageError(f"{ref!r} is not callable")
+    return obj  # type: ignore[no-any-return]
+
+
+def import_object(ref: str, shape: str = "expected 'module:attribute'") -> Any:
+    """The object `module:attr.sub` names; a UsageError says what is missing."""
     module_name, _, attr = ref.partition(":")
     if not module_name or not attr:
-        raise UsageError(f"python target must be 'module:function', got {ref!r}")
+        raise UsageError(f"{shape}, got {ref!r}")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -36,8 +44,6 @@ def import_callable(ref: str) -> Callable[..., Any]:
         if not hasattr(obj, part):
             raise UsageError(f"module {module_name!r} has no attribute {attr!r}")
         obj = getattr(obj, part)
-    if not callable(obj):
-        raise UsageError(f"{ref!r} is not callable")
     return obj
 
 

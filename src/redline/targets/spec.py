@@ -78,6 +78,22 @@ class LocalConfig(_Base):
     temperature: float = Field(0.0, ge=0, le=2)
 
 
+class ClassifierConfig(_Base):
+    kind: Literal["classifier"]
+    model: str = Field(description="module:attribute (a fitted estimator with predict_proba, "
+                       "or a function) or a .joblib/.pkl/.skops file")
+    classes: list[str] | None = Field(None, description="class names in predict_proba's "
+                                      "column order (default: the estimator's classes_)")
+    features: list[str] | None = Field(None, description="column order for a model fed "
+                                       "plain arrays (default: feature_names_in_)")
+
+
+class DemoClassifierConfig(_Base):
+    kind: Literal["demo-classifier"]
+    rows: int = Field(3000, ge=200, le=200_000, description="generated training rows")
+    seed: int = Field(20240611, ge=0, description="seed of the generated training set")
+
+
 class DemoConfig(_Base):
     kind: Literal["demo"]
     timeout_s: float = Field(600.0, gt=0, le=3600)
@@ -222,6 +238,28 @@ def _build_demo(config: DemoConfig, seed: int | None) -> Target:
 
     inner = build_target(config.model, seed) if config.model is not None else None
     return GuardedAppTarget.create(inner, seed=seed)
+
+
+@target_kind("classifier", ClassifierConfig, "classifier:MODULE:OBJ|MODEL-FILE",
+             lambda rest, spec: {"model": rest},
+             "a classifier: scikit-learn-compatible estimator or function, from a module "
+             "or a joblib/skops file (payload features or text in, probabilities out)")
+def _build_classifier(config: ClassifierConfig, seed: int | None) -> Target:
+    from redline.classic.estimator import load_model
+    from redline.classic.target import ClassifierTarget
+
+    model = load_model(config.model, config.classes, config.features)
+    return ClassifierTarget(model, spec=f"classifier:{config.model}")
+
+
+@target_kind("demo-classifier", DemoClassifierConfig, "demo-classifier", lambda rest, spec: {},
+             "the bundled credit-scoring classifier (planted bias), trained at first use")
+def _build_demo_classifier(config: DemoClassifierConfig, seed: int | None) -> Target:
+    from redline.classic.estimator import demo_classifier
+    from redline.classic.target import ClassifierTarget
+
+    return ClassifierTarget(demo_classifier(config.rows, config.seed), spec="demo-classifier",
+                            kind="demo-classifier")
 
 
 DemoConfig.model_rebuild()
