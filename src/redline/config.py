@@ -50,6 +50,9 @@ class ScanConfig(BaseModel):
     out: str = "redline-out"
     db: str = ".redline/redline.db"
     judge: JudgeConfig | None = None
+    attacker: TargetConfig | None = Field(
+        None, description="the attack scenarios' attacker model, any target kind (default: "
+        "the bundled local model)")
 
 
 _TARGET = TypeAdapter(TargetConfig)
@@ -85,6 +88,8 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> ScanConfig:
     updates = {k: v for k, v in overrides.items() if v is not None}
     if "target" in updates and isinstance(updates["target"], str):
         updates["target"] = parse_target(updates["target"])
+    if "attacker" in updates and isinstance(updates["attacker"], str):
+        updates["attacker"] = parse_target(updates["attacker"])
     if "judge" in updates and isinstance(updates["judge"], str):
         updates["judge"] = parse_judge(updates["judge"])
     try:

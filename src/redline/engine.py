@@ -19,7 +19,15 @@ from redline.credentials import Masker
 from redline.detectors import DetectionContext
 from redline.errors import RunAborted
 from redline.judging import judge
-from redline.models import Attempt, AttemptResult, Message, TargetRequest, TargetResponse
+from redline.models import (
+    Attempt,
+    AttemptResult,
+    Message,
+    Outcome,
+    TargetRequest,
+    TargetResponse,
+    Verdict,
+)
 from redline.strategies import Strategy, extend_transcript, static, strategy_for
 from redline.targets.base import Target, is_cancellation, raised_by_target
 
@@ -129,19 +137,28 @@ class Executor:
             extra=dict(self.briefs.get(attempt.scenario_id, {})) if self.briefs else {},
         )
 
+    async def judge_reply(self, attempt: Attempt, responses: Sequence[TargetResponse]
+                          ) -> tuple[Outcome, list[Verdict], str | None]:
+        """The one judge over some of an attempt's replies (an attack scores each)."""
+        return await judge(attempt, responses, self.detectors[attempt.scenario_id],
+                           self.context(attempt))
+
     async def __call__(self, attempt: Attempt) -> AttemptResult:
         started = time.time()
-        transcript, responses, tries, problem = await self.converse(attempt)
+        strategy = self.strategy(attempt)
+        transcript, responses, tries, problem = await self.converse(attempt, strategy)
         if problem is not None:
             outcome, verdicts, error = "error", [], problem
         else:
-            outcome, verdicts, error = await judge(
-                attempt, responses, self.detectors[attempt.scenario_id], self.context(attempt)
-            )
-            if self.mask is not None and self.mask.pattern is not None:
-                # a judge's recorded reply or error may echo a credential too
-                verdicts = [replace(v, evidence=self.mask.data(v.evidence)) for v in verdicts]
-                error = self.mask.text(error)
+            outcome, verdicts, error = await self.judge_reply(attempt, responses)
+        report = getattr(strategy, "report", None)
+        told = report(attempt.id) if report is not None else None
+        if told is not None:
+            outcome, verdicts, error = told.settle(outcome, verdicts, error)
+        if self.mask is not None and self.mask.pattern is not None:
+            # a judge's (or an attacker's) recorded reply or error may echo a credential too
+            verdicts = [replace(v, evidence=self.mask.data(v.evidence)) for v in verdicts]
+            error = self.mask.text(error)
         return AttemptResult(
             attempt=attempt, outcome=outcome, transcript=transcript, responses=responses,
             verdicts=verdicts, error=error, tries=tries, started_at=started,
@@ -157,14 +174,13 @@ class Executor:
             resp = self.mask.response(resp)
         return resp, tries
 
-    async def converse(self, attempt: Attempt
+    async def converse(self, attempt: Attempt, strategy: Strategy
                        ) -> tuple[list[Message], list[TargetResponse], int, str | None]:
         """Drive the attempt's strategy: send each request it yields, hand it each reply,
         stop at the first error response. A strategy that raises is an error."""
         transcript: list[Message] = []
         responses: list[TargetResponse] = []
         tries = 0
-        strategy = self.strategy(attempt)
         if strategy is static:  # the hot path: one turn needs no conversation object
             request = TargetRequest(attempt.messages, attempt.id)
             extend_transcript(transcript, request)

@@ -42,8 +42,8 @@ BUILTIN_MODULES: dict[str, tuple[str, ...]] = {
     "generator": ("redline.generators",),
     "category": ("redline.catalog.categories",),
     "fault": ("redline.cascade.faults",),
-    "strategy": ("redline.strategies",),
-    "scenario": ("redline.catalog.schema", "redline.cascade.schema"),
+    "strategy": ("redline.strategies", "redline.attack.strategies"),
+    "scenario": ("redline.catalog.schema", "redline.cascade.schema", "redline.attack.schema"),
 }
 
 T = TypeVar("T")

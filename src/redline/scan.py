@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from redline import strategies
+from redline.attack.attacker import Attacker
+from redline.attack.driver import drivers, live_attacker, needs_attacker, recorded_attacker
 from redline.attempts import count_attempts, expand
 from redline.catalog import load_suite
 from redline.catalog.schema import Scenario, ScenarioHeader, parse_scenario
@@ -77,6 +79,14 @@ def recorded_judge(store: Store, run_id: str) -> RecordedJudge:
     return RecordedJudge.from_verdicts(json.loads(v) for _, _, v in store.verdict_rows(run_id))
 
 
+def _recorded_attacker(store: Store, run_id: str, seed: int, scenarios: list[Scenario]
+                       ) -> Attacker | None:
+    """A replay's attacker: the run's recorded attacker calls (when it has attacks)."""
+    if not needs_attacker(scenarios):
+        return None
+    return recorded_attacker((json.loads(v) for _, _, v in store.verdict_rows(run_id)), seed)
+
+
 def masker_for(config: ScanConfig) -> Masker:
     """Masks the values of every credential the config holds (target and judge)."""
     return Masker.of(config_secrets(config.model_dump(mode="json")))
@@ -84,22 +94,27 @@ def masker_for(config: ScanConfig) -> Masker:
 
 async def _drive(config: ScanConfig, scenarios: list[Scenario], target: Target,
                  attempts: Iterable[Attempt], on_result: Callable[[AttemptResult], None],
-                 recorded: RecordedJudge | None = None) -> None:
+                 recorded: RecordedJudge | None = None, attacker: Attacker | None = None
+                 ) -> None:
     judge = judge_client(config, recorded)
-    select, chosen = strategies.selector(
-        {s.id: (s.strategy.name, s.strategy.params) if s.strategy else None for s in scenarios})
     executor = Executor(
         target=target, settings=settings_for(config),
         detectors={s.id: list(s.detectors) for s in scenarios}, judge_client=judge,
         briefs={s.id: {"expected": s.expected, "objective": s.objective} for s in scenarios},
-        mask=masker_for(config), strategy=select,
+        mask=masker_for(config),
     )
+    # attack scenarios: a driver bound to the run's attacker and the executor's judge
+    executor.strategy, chosen = strategies.selector(
+        {s.id: (s.strategy.name, s.strategy.params) if s.strategy else None for s in scenarios},
+        drivers(scenarios, attacker, executor.judge_reply))
     try:
         await run_attempts(attempts, executor, on_result, settings_for(config))
     finally:
         await target.aclose()
         if judge is not None:
             await judge.aclose()
+        if attacker is not None:
+            await attacker.aclose()
         await strategies.aclose_all(chosen)
 
 
@@ -114,6 +129,7 @@ class Plan:
     done: set[str]
     resumed: bool = False
     judge_recording: RecordedJudge | None = None  # a replay's recorded judge calls
+    attacker: Attacker | None = None  # attack scenarios' attacker (a replay: the recording)
 
 
 def _stored_scenarios(store: Store, run_id: str) -> list[Scenario]:
@@ -134,10 +150,11 @@ def _judging_context(target: Target) -> dict[str, Any]:
 
 
 def _new_plan(config: ScanConfig, store: Store, replay_of: str | None,
-              loaded: tuple[list[Scenario], Target] | None, held: contextlib.ExitStack) -> Plan:
+              loaded: tuple[list[Scenario], Target, Attacker | None] | None,
+              held: contextlib.ExitStack) -> Plan:
     recording = None
     if loaded is not None:
-        scenarios, target = loaded
+        scenarios, target, attacker = loaded
     else:
         assert replay_of is not None
         source = store.get_run(replay_of)
@@ -145,12 +162,15 @@ def _new_plan(config: ScanConfig, store: Store, replay_of: str | None,
         target = CassetteTarget.from_store(store, source.id)
         config = config.model_copy(update={"seed": source.seed})
         recording = recorded_judge(store, source.id)
+        attacker = _recorded_attacker(store, source.id, source.seed, scenarios)
     planned = count_attempts(scenarios, config.seed)
     masker = masker_for(config)
     config_dict = masker.data(redacted_config(config.model_dump(mode="json")))
     manifest = build_manifest(config_dict, scenarios, masker.data(target.describe()),
                               config.seed, planned)
     manifest["judging"] = _judging_context(target)
+    if attacker is not None:
+        manifest["attacker"] = masker.data(attacker.describe)
     if replay_of is not None:
         manifest["replay_of"] = target.describe()["source_run"]
     run_id = new_run_id()
@@ -161,7 +181,8 @@ def _new_plan(config: ScanConfig, store: Store, replay_of: str | None,
         [(s.id, s.version, s.model_dump(mode="json")) for s in scenarios],
         plan=(a.id for a in expand(scenarios, config.seed)),
     )
-    return Plan(run_id, scenarios, target, planned, set(), judge_recording=recording)
+    return Plan(run_id, scenarios, target, planned, set(), judge_recording=recording,
+                attacker=attacker)
 
 
 def _resume_plan(store: Store, run_ref: str, held: contextlib.ExitStack
@@ -177,13 +198,16 @@ def _resume_plan(store: Store, run_ref: str, held: contextlib.ExitStack
     scenarios = _stored_scenarios(store, info.id)
     recording = None
     if "replay_of" in info.manifest:
-        target: Target = CassetteTarget.from_store(store, info.manifest["replay_of"])
-        recording = recorded_judge(store, info.manifest["replay_of"])
+        source = info.manifest["replay_of"]
+        target: Target = CassetteTarget.from_store(store, source)
+        recording = recorded_judge(store, source)
+        attacker = _recorded_attacker(store, source, config.seed, scenarios)
     else:
         target = build_target(config.target, seed=config.seed)
+        attacker = live_attacker(config.attacker, scenarios, config.seed)
     store.mark_resumed(info.id)
     plan = Plan(info.id, scenarios, target, info.planned, store.done_attempt_ids(info.id), True,
-                recording)
+                recording, attacker)
     return plan, config
 
 
@@ -202,7 +226,9 @@ def scan(config: ScanConfig, on_result: Callable[[AttemptResult], None] | None =
     loaded = None
     if resume is None and replay_of is None:
         # a bad catalog or target fails here, before anything is written
-        loaded = (load_suite(config.suite), build_target(config.target, seed=config.seed))
+        suite = load_suite(config.suite)
+        loaded = (suite, build_target(config.target, seed=config.seed),
+                  live_attacker(config.attacker, suite, config.seed))
     store = Store(Path(config.db))
     try:
         with contextlib.ExitStack() as held:
@@ -273,7 +299,7 @@ def _execute(config: ScanConfig, store: Store, plan: Plan,
     try:
         with stop.on_sigterm(), contextlib.suppress(asyncio.CancelledError):
             asyncio.run(stop.run(_drive(config, plan.scenarios, plan.target, todo, record,
-                                        plan.judge_recording)))
+                                        plan.judge_recording, plan.attacker)))
     except RunAborted as exc:
         status, problem, completed = "aborted", str(exc), False
     except KeyboardInterrupt:

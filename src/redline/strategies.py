@@ -23,7 +23,10 @@ its params are checked against the plugin's parameter model when the file loads.
 registered object is either a function `f(attempt, **params) -> Conversation`, or a class:
 `cls(**params)` is made once per scenario per run, and the instance is called with each
 attempt (`instance(attempt) -> Conversation`); an instance with an `aclose()` coroutine is
-closed when the run ends (an attacker model's connection, say).
+closed when the run ends (an attacker model's connection, say). A strategy object with a
+`report(attempt_id) -> StrategyReport | None` method hands the engine, once the attempt is
+judged, a verdict of its own (an attack's tree, `redline.attack`) and, when it could not do
+its job (a broken attacker), an error: the attempt is then an error, never a pass.
 """
 
 from __future__ import annotations
@@ -31,14 +34,41 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from redline import registry
-from redline.models import Attempt, Message, TargetRequest, TargetResponse
+from redline.models import Attempt, Message, Outcome, TargetRequest, TargetResponse, Verdict
 from redline.registry import plugin
 
 Conversation = AsyncGenerator[TargetRequest, TargetResponse]
 Strategy = Callable[[Attempt], Conversation]
+
+
+@dataclass(frozen=True)
+class StrategyReport:
+    """What a strategy says about an attempt once it is judged: its own verdict (stored with
+    the detectors'), and why the strategy failed, if it did."""
+
+    verdict: Verdict
+    error: str | None = None
+
+    def settle(self, outcome: Outcome, verdicts: list[Verdict], error: str | None
+               ) -> tuple[Outcome, list[Verdict], str | None]:
+        """The attempt's outcome with this report: a strategy that failed makes an error of
+        anything but a finding; its verdict can fail or make unclear what passed."""
+        verdicts = [*verdicts, self.verdict]
+        if outcome == "error":  # the strategy's own reason first: it is why nothing was sent
+            return outcome, verdicts, self.error or error
+        if outcome == "fail":
+            return outcome, verdicts, error
+        if self.error is not None:
+            return "error", verdicts, self.error
+        if self.verdict.detected:
+            return "fail", verdicts, error
+        if self.verdict.unclear:
+            return "unclear", verdicts, error
+        return outcome, verdicts, error
 
 
 @plugin("strategy", "static")
@@ -73,11 +103,15 @@ def resolve(name: str, params: Mapping[str, Any] | None = None) -> Strategy:
     return functools.partial(obj, **params) if params else obj  # type: ignore[no-any-return]
 
 
-def selector(chosen: Mapping[str, tuple[str, Mapping[str, Any]] | None]
+def selector(chosen: Mapping[str, tuple[str, Mapping[str, Any]] | None],
+             bound: Mapping[str, Strategy] | None = None,
              ) -> tuple[Callable[[Attempt], Strategy], list[Strategy]]:
-    """Per scenario id, the strategy its file names (None: the built-in default). Returns
-    the engine's `attempt -> strategy` function and the resolved strategies (to close)."""
-    resolved = {sid: resolve(*spec) for sid, spec in chosen.items() if spec is not None}
+    """Per scenario id, the strategy its file names (None: the built-in default), or one the
+    run has already bound (`bound`: an attack scenario's driver). Returns the engine's
+    `attempt -> strategy` function and the resolved strategies (to close)."""
+    bound = bound or {}
+    resolved = {sid: bound.get(sid) or resolve(*spec) for sid, spec in chosen.items()
+                if spec is not None}
 
     def select(attempt: Attempt) -> Strategy:
         found = resolved.get(attempt.scenario_id)

@@ -291,6 +291,14 @@ class Scenario(ScenarioHeader):
         return self
 
     @model_validator(mode="after")
+    def _attack_strategies_need_attacks(self) -> Scenario:
+        if self.kind == "probe" and self.strategy is not None and getattr(
+                registry.get("strategy", self.strategy.name).obj, "attack", False):
+            raise ValueError(f"strategy {self.strategy.name!r} is an attack strategy: it runs "
+                             "in a scenario of kind 'attack' (objectives, attacker, budget)")
+        return self
+
+    @model_validator(mode="after")
     def _followups_need_turns(self) -> Scenario:
         if self.strategy is not None and self.strategy.name == "static" and any(
                 isinstance(i, Conversation) and i.followups for i in self.inputs):

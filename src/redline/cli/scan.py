@@ -76,6 +76,8 @@ def scan(
         help="Error share above which the run counts as incomplete (exit 3).")] = None,
     judge: Annotated[str | None, typer.Option(
         help="Optional LLM judge, openai:URL#MODEL.")] = None,
+    attacker: Annotated[str | None, typer.Option(
+        help="Attacker model of attack scenarios, a target spec (default local).")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     resume: Annotated[str | None, typer.Option(
         help="Finish an interrupted run (id, prefix or latest) with exactly its planned "
@@ -98,7 +100,7 @@ def scan(
     cfg = load_config(config, {
         "target": target, "suite": suite, "seed": seed, "concurrency": concurrency, "out": out,
         "db": db, "rate_limit": rate_limit, "timeout_s": timeout, "retries": retries,
-        "max_error_rate": max_error_rate, "judge": judge,
+        "max_error_rate": max_error_rate, "judge": judge, "attacker": attacker,
     })
     bar = Progress(  # fits 80 columns
         TextColumn("[bold]scan"), BarColumn(bar_width=12), MofNCompleteColumn(), RateColumn(),
