@@ -195,8 +195,7 @@ def sign_run(store: Store, run_id: str, key_path: Path, tsa_url: str | None = No
         check = tsa.check_token(token, digest, None, head.seq)
         stamp = (tsa.encode(token), check.gen_time or "")
         out["timestamp"] = {"tsa": tsa_url, "gen_time": check.gen_time}
-    with store.db:
-        store.db.execute("BEGIN")
+    with store.transaction():
         store.add_signature(run_id, sig.seq, sig.hash, sig.key_id, sig.public_key,
                             sig.signature)
         if stamp is not None:

@@ -43,6 +43,7 @@ BUILTIN_MODULES: dict[str, tuple[str, ...]] = {
     "category": ("redline.catalog.categories",),
     "fault": ("redline.cascade.faults",),
     "strategy": ("redline.strategies", "redline.attack.strategies"),
+    "store": ("redline.store.sqlite",),
     "scenario": ("redline.catalog.schema", "redline.cascade.schema", "redline.attack.schema"),
 }
 

@@ -22,15 +22,12 @@ JUDGES = ("llm_judge",)  # the LLM judge is not a rule detector a team measures 
 
 def resolve_attempt(store: Store, run_id: str, ref: str) -> dict[str, Any]:
     """A stored result by attempt id or unique id prefix."""
-    pattern = ref.replace("%", "").replace("_", "") + "%"
-    rows = store.db.execute("SELECT attempt_id FROM results WHERE run_id = ? AND attempt_id"
-                            " LIKE ? LIMIT 2", (run_id, pattern)).fetchall()
-    if not rows:
+    found = store.attempt_ids_like(run_id, ref)
+    if not found:
         raise UsageError(f"run {run_id} has no attempt {ref!r}")
-    if len(rows) > 1:
+    if len(found) > 1:
         raise UsageError(f"attempt id prefix {ref!r} is ambiguous in run {run_id}")
-    record = next(store.results_for(run_id, [rows[0][0]]))
-    return record
+    return next(store.results_for(run_id, found))
 
 
 def parse_label(text: str) -> tuple[str, str, str | None]:
@@ -60,9 +57,7 @@ def record_label(store: Store, run_id: str, attempt_ref: str, label: str, review
     fields = {"attempt_id": rec["attempt_id"], "label": label, "was": rec["outcome"],
               "detector": detector, "reviewer": reviewer.strip(), "reason": reason.strip(),
               "at": utc_now()}
-    with store.db:
-        store.db.execute("BEGIN")
-        store.append_event(run_id, "label", fields)
+    store.append_event(run_id, "label", fields)
     return fields
 
 
@@ -72,8 +67,7 @@ def review_queue(store: Store, run_id: str, sample: int, seed: int) -> list[str]
     clear calls."""
     labelled = store.labels(run_id)
     unclear, decided = [], []
-    for aid, outcome in store.db.execute(
-            "SELECT attempt_id, outcome FROM results WHERE run_id = ? ORDER BY seq", (run_id,)):
+    for aid, outcome in store.attempt_outcomes(run_id):
         if aid in labelled:
             continue
         if outcome == "unclear":

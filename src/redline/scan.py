@@ -28,7 +28,6 @@ from redline.manifest import build_manifest
 from redline.models import Attempt, AttemptResult
 from redline.paths import check_dir_option, check_file_option, run_dir
 from redline.report import write_reports
-from redline.runlock import hold_run
 from redline.store import BatchWriter, RunInfo, Store, new_run_id
 from redline.summary import ExitCode, ScenarioInfo, Summary, exit_code, summarise
 from redline.targets.base import Target
@@ -174,7 +173,7 @@ def _new_plan(config: ScanConfig, store: Store, replay_of: str | None,
     if replay_of is not None:
         manifest["replay_of"] = target.describe()["source_run"]
     run_id = new_run_id()
-    held.enter_context(hold_run(store.path, run_id))
+    held.enter_context(store.hold_run(run_id))
     store.create_run(
         run_id, masker.text(target.spec) or "", config.suite, config.seed, planned, config_dict,
         manifest,
@@ -190,7 +189,7 @@ def _resume_plan(store: Store, run_ref: str, held: contextlib.ExitStack
     info = store.get_run(run_ref)
     # one process per run: a second resume (or a resume of a run still being scanned) is
     # refused here, before any work, instead of both storing the same attempts
-    held.enter_context(hold_run(store.path, info.id))
+    held.enter_context(store.hold_run(info.id))
     info = store.get_run(info.id)  # as it is now that no one else is writing it
     if info.status == "completed":
         raise UsageError(f"run {info.id} already completed; nothing to resume")

@@ -9,7 +9,8 @@ creating tables on a shared fresh file is what gave "database is locked").
 
 An existing store whose `user_version` differs from the schema id (older schema, or a file
 left half-made by an older redline) gets the idempotent schema in one BEGIN IMMEDIATE
-transaction, with a busy timeout, and then the id.
+transaction, with a busy timeout, then its pending migrations (redline.store.schema), and
+then the id.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ BUSY_TIMEOUT_S = 30.0
 Migration = Callable[[sqlite3.Connection], None]
 
 
-def schema_id(schema: str) -> int:
-    """A positive 31-bit id of the schema text, kept in the store's `user_version`."""
-    return int(hashlib.sha256(schema.encode()).hexdigest()[:7], 16) or 1
+def schema_id(schema: str, version: int = 0) -> int:
+    """A positive 31-bit id of the schema text and version, kept in `user_version`."""
+    text = schema if not version else f"{schema}\n-- schema version {version}"
+    return int(hashlib.sha256(text.encode()).hexdigest()[:7], 16) or 1
 
 
 def statements(schema: str) -> list[str]:
@@ -41,9 +43,10 @@ def connect(path: Path) -> sqlite3.Connection:
                            timeout=BUSY_TIMEOUT_S)
 
 
-def ensure_schema(db: sqlite3.Connection, schema: str, migrate: Migration | None = None) -> None:
+def ensure_schema(db: sqlite3.Connection, schema: str, migrate: Migration | None = None,
+                  version: int = 0) -> None:
     """Create what is missing, all or nothing; a no-op read when the id already matches."""
-    sid = schema_id(schema)
+    sid = schema_id(schema, version)
     if db.execute("PRAGMA user_version").fetchone()[0] == sid:
         return
     db.execute("BEGIN IMMEDIATE")
@@ -65,7 +68,7 @@ def _remove(path: Path) -> None:
             p.unlink()
 
 
-def _create(path: Path, schema: str) -> None:
+def _create(path: Path, schema: str, migrate: Migration | None, version: int) -> None:
     """Build a complete store privately and link it to `path` unless one is there already."""
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
     os.close(fd)
@@ -74,7 +77,7 @@ def _create(path: Path, schema: str) -> None:
         db = connect(tmp)
         try:
             db.execute("PRAGMA journal_mode=WAL")
-            ensure_schema(db, schema)
+            ensure_schema(db, schema, migrate, version)
         finally:
             db.close()  # the last connection checkpoints and removes -wal/-shm
         with contextlib.suppress(FileExistsError):
@@ -83,19 +86,20 @@ def _create(path: Path, schema: str) -> None:
         _remove(tmp)
 
 
-def open_store(path: Path, schema: str, migrate: Migration | None = None) -> sqlite3.Connection:
+def open_store(path: Path, schema: str, migrate: Migration | None = None,
+               version: int = 0) -> sqlite3.Connection:
     """Open (creating if need be) the store at `path`; raises sqlite3.DatabaseError if the
     file is not a usable SQLite database."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         # no hard links here (or no temp file): ensure_schema below creates it in place
         with contextlib.suppress(OSError):
-            _create(path, schema)
+            _create(path, schema, migrate, version)
     db = connect(path)
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
-        ensure_schema(db, schema, migrate)
+        ensure_schema(db, schema, migrate, version)
     except BaseException:
         db.close()
         raise

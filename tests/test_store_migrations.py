@@ -1,0 +1,88 @@
+"""Schema versions: every store records its applied migrations, an older store is brought
+up to date on open, a newer one is refused, and writers serialize on the chain head."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from redline.errors import RedlineError
+from redline.store import MIGRATIONS, SCHEMA, SCHEMA_VERSION, Store
+from redline.store.sqlite_open import schema_id
+
+PRE_VERSIONS = SCHEMA.replace("'error', 'unclear'", "'error'")
+
+
+def test_a_new_store_records_every_migration(tmp_path: Path) -> None:
+    store = Store(tmp_path / "r.db")
+    assert sorted(store.applied_migrations()) == [m.version for m in MIGRATIONS]
+    assert store.pending_migrations() == []
+    assert store.migrate() == []
+    store.close()
+
+
+def test_a_store_from_before_schema_versions_is_migrated_on_open(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    con = sqlite3.connect(db)
+    con.executescript(PRE_VERSIONS.split("CREATE TABLE IF NOT EXISTS schema_migrations")[0])
+    con.execute(f"PRAGMA user_version = {schema_id(PRE_VERSIONS)}")
+    con.close()
+    old = Store(db, migrate=False)
+    assert old.applied_migrations() == {}
+    assert [m.version for m in old.pending_migrations()] == [1, 2]
+    assert [m.version for m in old.migrate()] == [1, 2]
+    assert old.migrate() == []
+    old.db.execute("INSERT INTO runs (id, created_at, status, target, suite, seed, planned,"
+                   " config, manifest) VALUES ('r', 't', 'running', 'x', 's', 1, 1, '{}', '{}')")
+    old.db.execute("INSERT INTO results VALUES ('r','a',0,'s',1,'c','low','[]','unclear',NULL,"
+                   "1,1.0,NULL,'{}','[]','[]','[]','t')")  # the widened CHECK
+    old.close()
+    assert sorted(Store(db).applied_migrations()) == [1, 2]
+
+
+def test_a_store_from_a_newer_redline_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    Store(db).close()
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO schema_migrations VALUES (?, 'from the future', 'later')",
+                (SCHEMA_VERSION + 1,))
+    con.execute("PRAGMA user_version = 7")
+    con.commit()
+    con.close()
+    with pytest.raises(RedlineError, match=f"schema version {SCHEMA_VERSION + 1}, newer"):
+        Store(db)
+
+
+def _append_results(db: str, run_id: str, worker: int, batches: int) -> None:
+    from redline.store import Store
+
+    store = Store(db)
+    for b in range(batches):
+        rows = [(run_id, f"w{worker}-b{b}-{i}", worker * 10_000 + b * 10 + i, "s", 1, "c",
+                 "low", "[]", "pass", None, 1, 1.5, None, "{}", "[]", "[]", "[]", "t")
+                for i in range(10)]
+        store.add_results(rows)
+    store.close()
+
+
+def test_writers_in_several_processes_chain_one_run_without_a_break(tmp_path: Path) -> None:
+    """Each transaction reads the chain head under the write lock (BEGIN IMMEDIATE): four
+    processes appending to one run's chain lose no row and leave no fork in it."""
+    db = str(tmp_path / "r.db")
+    store = Store(db)
+    store.create_run("run1", "t", "s", 1, 4 * 5 * 10, {}, {}, [])
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_append_results, args=(db, "run1", w, 5)) for w in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    assert len(store.done_attempt_ids("run1")) == 200
+    links = store.links("run1")
+    assert [ln.seq for ln in links] == list(range(201))
+    assert store.verify("run1").ok, store.verify("run1").problems[:3]
+    store.close()
