@@ -3,11 +3,8 @@ an HTTP endpoint on loopback, and the bundled demo-classifier trained from gener
 
 from __future__ import annotations
 
-import json
 import sys
 import textwrap
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +17,7 @@ from redline.classic.estimator import probabilities_of
 from redline.errors import UsageError
 from redline.models import TargetRequest
 from redline.targets.spec import _validate_config, build_target, parse_spec
+from test_payloads import json_server
 
 
 def target_for(spec: str, **extra: Any) -> Any:
@@ -138,35 +136,19 @@ async def test_a_text_model_takes_text(tmp_path: Path) -> None:
     assert resp.payload["label"] == "pos"
 
 
-class _Scorer(BaseHTTPRequestHandler):
+def _score(body: dict[str, Any]) -> dict[str, Any]:
     """A scoring service: {"inputs": {...}} in, {"result": {"scores": [p0, p1]}} out."""
-
-    def log_message(self, *args: Any) -> None:
-        return
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-        p = min(1.0, body["inputs"]["debt_ratio"] * 2)
-        out = json.dumps({"result": {"scores": [p, 1 - p]}}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
+    p = min(1.0, body["inputs"]["debt_ratio"] * 2)
+    return {"result": {"scores": [p, 1 - p]}}
 
 
 async def test_an_http_endpoint_features_in_probabilities_out() -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Scorer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/score"
-        target = target_for(f"http:{url}", body={"inputs": "{{payload.features}}"},
+    with json_server(_score) as (url, seen):
+        target = target_for(f"http:{url}/score", body={"inputs": "{{payload.features}}"},
                             payload_path="result.scores")
         resp = await ask(target, {"features": {"debt_ratio": 0.1}})
         await target.aclose()
-    finally:
-        server.shutdown()
-    assert resp.ok
+    assert resp.ok and seen == [{"inputs": {"debt_ratio": 0.1}}]
     assert probabilities_of(resp.payload, ["deny", "approve"]) == pytest.approx(
         {"deny": 0.2, "approve": 0.8})
 

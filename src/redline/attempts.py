@@ -96,6 +96,12 @@ def expand(scenarios: Iterable[Scenario], run_seed: int) -> Iterator[Attempt]:
     """Yield every attempt of a suite lazily, in a stable order."""
     seq = 0
     for scenario in scenarios:
+        own = getattr(scenario, "make_attempts", None)  # a kind that plans its own attempts
+        if own is not None:
+            for attempt in own(run_seed, seq):
+                yield attempt
+                seq += 1
+            continue
         for i, item in enumerate(scenario_inputs(scenario, run_seed)):
             for chain in scenario.mutators:
                 yield build_attempt(scenario, item, i, chain, run_seed, seq)
@@ -103,4 +109,5 @@ def expand(scenarios: Iterable[Scenario], run_seed: int) -> Iterator[Attempt]:
 
 
 def count_attempts(scenarios: Iterable[Scenario], run_seed: int) -> int:
-    return sum(len(scenario_inputs(s, run_seed)) * len(s.mutators) for s in scenarios)
+    return sum(s.attempt_count(run_seed) if hasattr(s, "attempt_count")
+               else len(scenario_inputs(s, run_seed)) * len(s.mutators) for s in scenarios)

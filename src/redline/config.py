@@ -92,6 +92,9 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> ScanConfig:
         updates["attacker"] = parse_target(updates["attacker"])
     if "judge" in updates and isinstance(updates["judge"], str):
         updates["judge"] = parse_judge(updates["judge"])
+    if "suite" not in updates and "suite" not in data:  # the target kind's own checks
+        target = updates.get("target", config.target)
+        updates["suite"] = getattr(type(target), "default_suite", config.suite)
     try:
         return ScanConfig.model_validate({**config.model_dump(), **updates})
     except ValidationError as exc:

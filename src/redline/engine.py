@@ -137,11 +137,13 @@ class Executor:
             extra=dict(self.briefs.get(attempt.scenario_id, {})) if self.briefs else {},
         )
 
-    async def judge_reply(self, attempt: Attempt, responses: Sequence[TargetResponse]
+    async def judge_reply(self, attempt: Attempt, responses: Sequence[TargetResponse],
+                          transcript: Sequence[Message] = ()
                           ) -> tuple[Outcome, list[Verdict], str | None]:
-        """The one judge over some of an attempt's replies (an attack scores each)."""
-        return await judge(attempt, responses, self.detectors[attempt.scenario_id],
-                           self.context(attempt))
+        """The one judge over some of an attempt's replies (an attack scores each); the
+        transcript is there for detectors that judge the attempt as a whole."""
+        ctx = replace(self.context(attempt), transcript=tuple(transcript))
+        return await judge(attempt, responses, self.detectors[attempt.scenario_id], ctx)
 
     async def __call__(self, attempt: Attempt) -> AttemptResult:
         started = time.time()
@@ -150,7 +152,7 @@ class Executor:
         if problem is not None:
             outcome, verdicts, error = "error", [], problem
         else:
-            outcome, verdicts, error = await self.judge_reply(attempt, responses)
+            outcome, verdicts, error = await self.judge_reply(attempt, responses, transcript)
         report = getattr(strategy, "report", None)
         told = report(attempt.id) if report is not None else None
         if told is not None:
@@ -182,7 +184,7 @@ class Executor:
         responses: list[TargetResponse] = []
         tries = 0
         if strategy is static:  # the hot path: one turn needs no conversation object
-            request = TargetRequest(attempt.messages, attempt.id)
+            request = TargetRequest(attempt.messages, attempt.id, attempt.payload)
             extend_transcript(transcript, request)
             resp, tries = await self.send(request, attempt.id, 0)
             if resp.ok:

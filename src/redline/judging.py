@@ -6,6 +6,7 @@ import inspect
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from redline.catalog.schema import DetectorSpec
 from redline.detectors import DETECTORS, DetectionContext
@@ -49,8 +50,10 @@ async def detect(
     verdicts: list[Verdict] = []
     for spec in specs:
         fn = DETECTORS[spec.name]
+        # a detector that judges the attempt as a whole sees every turn's text at once
+        inputs: Sequence[Any] = [texts] if getattr(fn, "whole_attempt", False) else texts
         per_turn = []
-        for text in texts:
+        for text in inputs:
             try:
                 out = fn(text, ctx, **spec.params)
                 if inspect.isawaitable(out):

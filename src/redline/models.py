@@ -42,8 +42,17 @@ class Attempt:
     followups: tuple[str, ...] = ()
     canaries: tuple[str, ...] = ()
     original: str = ""
+    # a structured input sent with the first request (a classifier's features)
+    payload: Mapping[str, Any] | None = None
+    # what the detectors compare with and the target never sees (a true label, a group)
+    reference: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.payload is not None:
+            extra["payload"] = dict(self.payload)
+        if self.reference is not None:
+            extra["reference"] = dict(self.reference)
         return {
             "id": self.id,
             "seq": self.seq,
@@ -57,6 +66,7 @@ class Attempt:
             "followups": list(self.followups),
             "canaries": list(self.canaries),
             "original": self.original,
+            **extra,
         }
 
 

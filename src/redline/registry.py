@@ -37,14 +37,16 @@ ENTRY_POINT_GROUP = "redline.plugins"
 # kind -> modules whose import registers the built-in plugins of that kind
 BUILTIN_MODULES: dict[str, tuple[str, ...]] = {
     "target": ("redline.targets.spec",),
-    "detector": ("redline.detectors",),
+    "detector": ("redline.detectors", "redline.classic.detectors"),
     "mutator": ("redline.mutators",),
     "generator": ("redline.generators",),
     "category": ("redline.catalog.categories",),
     "fault": ("redline.cascade.faults",),
-    "strategy": ("redline.strategies", "redline.attack.strategies"),
+    "strategy": ("redline.strategies", "redline.attack.strategies",
+                 "redline.classic.strategies"),
     "store": ("redline.store.sqlite",),
-    "scenario": ("redline.catalog.schema", "redline.cascade.schema", "redline.attack.schema"),
+    "scenario": ("redline.catalog.schema", "redline.cascade.schema", "redline.attack.schema",
+                 "redline.classic.schema"),
 }
 
 T = TypeVar("T")

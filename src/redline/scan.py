@@ -104,7 +104,7 @@ async def _drive(config: ScanConfig, scenarios: list[Scenario], target: Target,
     )
     # attack scenarios: a driver bound to the run's attacker and the executor's judge
     executor.strategy, chosen = strategies.selector(
-        {s.id: (s.strategy.name, s.strategy.params) if s.strategy else None for s in scenarios},
+        {s.id: s.strategy_choice() for s in scenarios},
         drivers(scenarios, attacker, executor.judge_reply))
     try:
         await run_attempts(attempts, executor, on_result, settings_for(config))
@@ -311,8 +311,10 @@ def _execute(config: ScanConfig, store: Store, plan: Plan,
     if completed and code == ExitCode.INCOMPLETE:
         problem = (f"error rate {summary.total.error_rate:.1%} is over the allowed "
                    f"{config.max_error_rate:.1%}")
+    metrics = scenario_metrics(store, plan.run_id, plan.scenarios, config.seed)
     store.finish_run(plan.run_id, status, {**summary.to_dict(), "exit_code": int(code),
-                                           "problem": problem})
+                                           "problem": problem,
+                                           **({"metrics": metrics} if metrics else {})})
     if sign_with is not None:
         from redline.evidence import sign_run
 
@@ -321,6 +323,24 @@ def _execute(config: ScanConfig, store: Store, plan: Plan,
     reports = write_reports(run_dir(Path(config.out), plan.run_id), store, run, summary,
                             int(code))
     return ScanResult(run, summary, code, reports, problem, time.perf_counter() - started)
+
+
+def scenario_metrics(store: Store, run_id: str, scenarios: list[Scenario], seed: int
+                     ) -> dict[str, Any]:
+    """Run-level metrics of the kinds that have them (robust accuracy, ECE, parity...),
+    from each attempt's stored outcome and the evidence of its first verdict; they are part
+    of the run's chained finish record."""
+    out: dict[str, Any] = {}
+    for s in scenarios:
+        measure = getattr(s, "metrics", None)
+        if measure is None:
+            continue
+        rows = []
+        for outcome, verdicts in store.scenario_verdicts(run_id, s.id):
+            found = json.loads(verdicts)
+            rows.append((outcome, found[0].get("evidence", {}) if found else {}))
+        out[s.id] = measure(rows, seed)
+    return out
 
 
 def scenario_info_from_store(store: Store, run_id: str) -> dict[str, ScenarioInfo]:

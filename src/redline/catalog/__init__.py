@@ -12,7 +12,9 @@ from redline.errors import InputFileError, Problem, UsageError
 from redline.yamlfile import load_model, load_unique, load_yaml, yaml_files
 
 BUILTIN_DIR = Path(__file__).parent / "scenarios"
-BUILTIN_SUITES = {"all", "default", "attacks", "benign"}
+# the classifier checks (evasion, calibration, fairness): their own suite, not in `default`
+CLASSIC_DIR = Path(__file__).parent / "classic"
+BUILTIN_SUITES = {"all", "default", "attacks", "benign", "classic"}
 
 
 class SuiteFile(BaseModel):
@@ -77,6 +79,8 @@ def load_suite(name: str) -> list[Scenario]:
                 raise UsageError(f"no scenario files (*.yaml) under {path}")
             return load_scenarios(files)
         return _suite_from_file(path)
+    if name == "classic":
+        return load_scenarios(scenario_files(CLASSIC_DIR))
     catalog = builtin_catalog()
     if name in ("all", "default"):
         return catalog

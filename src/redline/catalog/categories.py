@@ -20,6 +20,10 @@ BUILTIN = {
     "benign_control": "ordinary requests that must be answered (over-refusal)",
     "cascade": "faults injected into a pipeline's stages",
     "load": "behaviour under rising concurrency",
+    "evasion": "small perturbations of a classifier's input that flip its decision",
+    "calibration": "how well a classifier's confidence matches its accuracy, also on "
+                   "shifted and incomplete inputs",
+    "fairness": "a classifier's decisions across groups of a sensitive attribute",
 }
 
 for _name, _text in BUILTIN.items():

@@ -262,6 +262,11 @@ class Scenario(ScenarioHeader):
         None, description="what drives each attempt's turns (default: static, or scripted "
         "when an input has follow-ups)")
 
+    def strategy_choice(self) -> tuple[str, dict[str, Any]] | None:
+        """The strategy (name, params) that drives this scenario's attempts; None: the
+        built-in default. Kinds that plan their own attempts choose their own."""
+        return (self.strategy.name, dict(self.strategy.params)) if self.strategy else None
+
     @field_validator("strategy", mode="before")
     @classmethod
     def _strategy_shorthand(cls, v: Any) -> Any:

@@ -54,17 +54,20 @@ class Dataset:
         return out
 
 
-def credit(rows: int = 2000, seed: int = 0, bias: float = 1.2) -> Dataset:
+def credit(rows: int = 2000, seed: int = 0, bias: float = 1.2, shift: float = 0.0) -> Dataset:
     """A generated credit-scoring set: five numeric and three categorical features (one of
-    them the sensitive `group`), label approve/deny, `bias` logits against group "b"."""
+    them the sensitive `group`), label approve/deny, `bias` logits against group "b".
+
+    `shift` > 0 is covariate shift: lower incomes, more debt and late payments are drawn,
+    while the labelling rule P(label | features) stays the same."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
     group = np.where(rng.random(rows) < 0.35, "b", "a")
-    income = np.exp(rng.normal(3.9, 0.4, rows))
-    debt = rng.beta(2.0, 5.0, rows)
+    income = np.exp(rng.normal(3.9 - 0.3 * shift, 0.4 + 0.1 * shift, rows))
+    debt = rng.beta(2.0 + 1.5 * shift, 5.0, rows)
     history = np.clip(rng.gamma(3.0, 3.0, rows), 0, 40)
-    late = rng.poisson(0.8, rows)
+    late = rng.poisson(0.8 * (1 + shift), rows)
     loan = np.exp(rng.normal(2.8, 0.6, rows))
     employment = rng.choice(CATEGORIES["employment"], rows, p=[0.7, 0.2, 0.1])
     purpose = rng.choice(CATEGORIES["purpose"], rows, p=[0.35, 0.3, 0.15, 0.2])
@@ -81,7 +84,8 @@ def credit(rows: int = 2000, seed: int = 0, bias: float = 1.2) -> Dataset:
     out_rows = [{k: _plain(v[i]) for k, v in table.items()} for i in range(rows)]
     return Dataset("credit", out_rows, [CLASSES[int(a)] for a in approve], NUMERIC,
                    dict(CATEGORIES), CLASSES, sensitive=("group",), favourable="approve",
-                   describe={"generator": "credit", "rows": rows, "seed": seed, "bias": bias})
+                   describe={"generator": "credit", "rows": rows, "seed": seed, "bias": bias,
+                             "shift": shift})
 
 
 def _plain(value: Any) -> Any:
@@ -119,3 +123,31 @@ def _all_numbers(table: list[dict[str, str]], column: str) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def covariate_shift(data: Dataset, pairs: list[tuple[dict[str, Any], str]], strength: float,
+                    seed: int) -> list[tuple[dict[str, Any], str]]:
+    """Every numeric feature moved by `strength` standard deviations, each in a seeded
+    direction (the labels kept: a shift of the inputs the model was not trained on)."""
+    import random
+
+    rng = random.Random(f"covariate-shift/{seed}")
+    scales = data.scales()
+    step = {n: strength * scales[n] * rng.choice((-1.0, 1.0)) for n in data.numeric}
+    return [({**row, **{n: float(row[n]) + step[n] for n in data.numeric}}, label)
+            for row, label in pairs]
+
+
+def missing_feature(data: Dataset, pairs: list[tuple[dict[str, Any], str]], seed: int
+                    ) -> list[tuple[dict[str, Any], str]]:
+    """In each row one numeric feature (seeded choice) is missing and imputed with its
+    mean, as a pipeline's imputer would: the model decides with less information."""
+    import random
+
+    rng = random.Random(f"missing-feature/{seed}")
+    means = {n: sum(float(r[n]) for r in data.rows) / len(data.rows) for n in data.numeric}
+    out = []
+    for row, label in pairs:
+        gone = rng.choice(data.numeric)
+        out.append(({**row, gone: round(means[gone], 6)}, label))
+    return out

@@ -143,6 +143,7 @@ def scan(
         bar.stop()
     print_summary(console, result.summary)
     _print_judges(result.reports.get("json"))
+    _print_metrics((result.run.summary or {}).get("metrics") or {})
     t = result.summary.total
     console.print(
         f"run [bold]{result.run.id}[/] {result.run.status}: {t.attempts}/{result.summary.planned} "
@@ -154,6 +155,22 @@ def scan(
         err_console.print(f"[yellow]{safe(result.problem)}[/]")
     console.print(f"exit code {int(result.code)} ({result.code.name.lower()})")
     raise typer.Exit(int(result.code))
+
+
+def _print_metrics(metrics: dict) -> None:
+    """Each check's headline figures with their intervals (classifier checks)."""
+    if not metrics:
+        return
+    from rich.table import Table
+
+    from redline.classic.summary import headline
+
+    table = Table(title="Model metrics (95% intervals)", title_justify="left")
+    table.add_column("scenario", overflow="fold")
+    table.add_column("finding", overflow="fold")
+    for sid, m in metrics.items():
+        table.add_row(safe(sid), safe(headline(m)))
+    console.print(table)
 
 
 def _print_judges(report: Path | None) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from redline import registry
-from redline.models import Attempt
+from redline.models import Attempt, Message
 
 Detector = Callable[..., Any]
 
@@ -55,6 +55,9 @@ class DetectionContext:
     system_prompt: str | None = None
     judge: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # the attempt's whole exchange as recorded (each request, each reply), for detectors
+    # that judge an attempt as a whole (`whole_attempt = True`: called once with every text)
+    transcript: tuple[Message, ...] = ()
 
     @property
     def input_text(self) -> str:

@@ -118,6 +118,8 @@ def write_reports(out_dir: Path, store: Store, run: RunInfo, summary: Summary,
     unclear = findings(store, run.id, "unclear")
     doc = build_json(run, summary, failed, errored, code, unclear)
     doc["reviews"] = list(store.labels(run.id).values())  # labels that override detectors
+    # run metrics of the kinds that have them (classifier checks), from the finish record
+    doc["metrics"] = (run.summary or {}).get("metrics", {})
     doc["judges"] = accuracy_of([d for defn in store.scenario_definitions(run.id).values()
                                  for d in ScenarioMeta.from_definition("", defn).detectors])
     paths = {

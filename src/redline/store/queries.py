@@ -23,6 +23,12 @@ class Queries(SqlAccess):
             "SELECT scenario_id, category, severity, outcome, count(*) FROM results"
             " WHERE run_id = ? GROUP BY scenario_id, category, severity, outcome", (run_id,))
 
+    def scenario_verdicts(self, run_id: str, scenario_id: str) -> Iterator[tuple[str, str]]:
+        """(stored outcome, verdicts JSON) of each attempt of one scenario, in plan order."""
+        yield from self._rows(
+            "SELECT outcome, verdicts FROM results WHERE run_id = ? AND scenario_id = ?"
+            " ORDER BY seq", (run_id, scenario_id))
+
     def result_outcome(self, run_id: str, attempt_id: str) -> tuple[str, str] | None:
         """(scenario, stored outcome) of one attempt, or None."""
         row = self._row("SELECT scenario_id, outcome FROM results WHERE run_id = ? AND"

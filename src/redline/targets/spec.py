@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
 
@@ -79,6 +79,7 @@ class LocalConfig(_Base):
 
 
 class ClassifierConfig(_Base):
+    default_suite: ClassVar[str] = "classic"  # what `redline scan` runs when no suite is named
     kind: Literal["classifier"]
     model: str = Field(description="module:attribute (a fitted estimator with predict_proba, "
                        "or a function) or a .joblib/.pkl/.skops file")
@@ -89,6 +90,7 @@ class ClassifierConfig(_Base):
 
 
 class DemoClassifierConfig(_Base):
+    default_suite: ClassVar[str] = "classic"
     kind: Literal["demo-classifier"]
     rows: int = Field(3000, ge=200, le=200_000, description="generated training rows")
     seed: int = Field(20240611, ge=0, description="seed of the generated training set")
