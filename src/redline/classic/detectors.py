@@ -68,6 +68,8 @@ class MarginParams(Params):
 
 def evasion_margin(texts: Sequence[str], ctx: DetectionContext,
                    budget: float | None = None) -> Verdict:
+    """The smallest perturbation that changed the decision is within the budget (whole
+    attempt: every query's reply and size)."""
     label = _label(ctx)
     requests = _requests(ctx)
     decisions = [_decide(_reply(t, ctx)) for t in texts]
@@ -95,6 +97,7 @@ detector("evasion_margin", MarginParams)(evasion_margin)
 
 
 def counterfactual_flip(texts: Sequence[str], ctx: DetectionContext) -> Verdict:
+    """Changing only a sensitive feature changed the decision (whole attempt)."""
     label = _label(ctx)
     requests = _requests(ctx)
     probs = [_reply(t, ctx) for t in texts]

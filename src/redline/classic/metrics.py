@@ -217,3 +217,48 @@ def fairness(rows: Evidence, favourable: str, four_fifths: float, resamples: int
                                 "passes_at_upper_bound": ratio["high"] >= four_fifths}
         out["features"][feature] = {"groups": by_group, **stats}
     return out
+
+
+# --- what a gate policy can set thresholds on ---------------------------------------------
+
+LOWER_IS_BETTER = {"ece", "mce", "brier", "demographic_parity_difference",
+                   "equalized_odds_difference", "counterfactual_flip_rate"}
+
+
+def gate_values(m: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A check's metrics by the names policies use, each {value, low, high, better}:
+    evasion `robust_accuracy@BUDGET`, `clean_accuracy`; calibration `ece`, `mce`, `brier`,
+    `accuracy`; fairness `demographic_parity_difference` / `_ratio`,
+    `equalized_odds_difference` / `_ratio` (the worst over the sensitive features, and
+    `NAME[FEATURE]` for one), `counterfactual_flip_rate`."""
+    out: dict[str, dict[str, Any]] = {}
+
+    def put(name: str, stat: dict[str, Any], base: str | None = None) -> None:
+        better = "lower" if (base or name) in LOWER_IS_BETTER else "higher"
+        out[name] = {"value": stat["value"], "low": stat["low"], "high": stat["high"],
+                     "better": better}
+
+    check = m.get("check")
+    if not m.get("rows"):
+        return out
+    if check == "evasion":
+        put("clean_accuracy", m["clean_accuracy"])
+        for budget, stat in m["robust_accuracy"].items():
+            put(f"robust_accuracy@{budget}", stat, "robust_accuracy")
+    elif check == "calibration":
+        for name in ("ece", "mce", "brier", "accuracy"):
+            put(name, m[name])
+    elif check == "fairness":
+        put("counterfactual_flip_rate", m["counterfactual_flip_rate"])
+        names = ("demographic_parity_difference", "demographic_parity_ratio",
+                 "equalized_odds_difference", "equalized_odds_ratio")
+        for feature, f in m.get("features", {}).items():
+            for name in names:
+                put(f"{name}[{feature}]", f[name], name)
+        for name in names:
+            each = [out[f"{name}[{feature}]"] for feature in m.get("features", {})]
+            if each:
+                worst = (max if name in LOWER_IS_BETTER else min)(
+                    each, key=lambda s: s["value"])
+                out[name] = dict(worst)
+    return out

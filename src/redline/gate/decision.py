@@ -226,6 +226,20 @@ class _Gate:
                 "signature and the policy requires one", "policy evidence.require_signature",
                 None, {}))
 
+    def metric_thresholds(self) -> None:
+        """The policy's thresholds on run metrics (and regressions against the baseline)."""
+        if not self.policy.metric_rules:
+            return
+        from redline.gate.metrics import metric_findings
+
+        base = self.comparison.baseline.run.summary if self.comparison else None
+        for f in metric_findings(self.policy.metric_rules, self.cand.scenarios,
+                                 (self.cand.run.summary or {}).get("metrics") or {},
+                                 (base or {}).get("metrics") if base is not None else None,
+                                 self.stats.alpha):
+            self.reasons.append(Reason(f["kind"], "scenario", f["subject"], f["action"],
+                                       f["message"], f["rule"], f["severity"], f["evidence"]))
+
     # -- scenario level --------------------------------------------------------------
 
     def scenario(self, meta: ScenarioMeta, c: Counts, unit: UnitComparison | None) -> ScenarioRow:
@@ -430,6 +444,7 @@ def decide(policy: Policy, cand: RunEvidence, comparison: Comparison | None = No
     if comparison is not None:
         gate.category_regressions()
     gate.coverage()
+    gate.metric_thresholds()
     reasons = sorted(gate.reasons, key=lambda r: (-ACTION_RANK[r.action.kind], r.level,
                                                   r.kind, r.subject))
     verdict = verdict_of(reasons)

@@ -131,6 +131,29 @@ class Rule(RuleSettings):
     match: Match
 
 
+class MetricRule(_Strict):
+    """A threshold on one run metric of the matching scenarios (see redline.gate.metrics)."""
+
+    match: Match
+    metric: str = Field(min_length=1, description="e.g. ece, robust_accuracy@0.25, "
+                        "demographic_parity_difference, demographic_parity_ratio[group]")
+    max: float | None = None
+    min: float | None = None
+    at: Literal["value", "bound"] = Field(
+        "value", description="compare the estimate, or the pessimistic end of its interval")
+    max_regression: float | None = Field(
+        None, ge=0, description="with a baseline: a worse value by more than this, and "
+        "significant, is a regression")
+    on_breach: Action = Action(kind="block")
+    on_regression: Action = Action(kind="block")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> MetricRule:
+        if self.max is None and self.min is None and self.max_regression is None:
+            raise ValueError("give max, min or max_regression")
+        return self
+
+
 class StatisticsFile(_Strict):
     confidence: float | None = Field(None, gt=0.5, lt=1.0)
     alpha: float | None = Field(None, gt=0.0, le=0.5)
@@ -162,6 +185,9 @@ class PolicyFile(_Strict):
     name: str | None = None
     defaults: RuleSettings | None = None
     rules: list[Rule] = Field(default_factory=list)
+    metrics: list[MetricRule] = Field(
+        default_factory=list, description="thresholds on run metrics (ECE, robust accuracy, "
+        "parity differences...) of the matching scenarios")
     statistics: StatisticsFile | None = None
     coverage: CoverageFile | None = None
     evidence: EvidenceFile | None = None
@@ -238,6 +264,7 @@ class Policy:
     feature_flag: str | None
     unsigned: str = "reject"
     require_signature: bool = False
+    metric_rules: list[tuple[MetricRule, str]] = field(default_factory=list)  # (rule, file:line)
 
     def resolve(self, scenario: str | None = None, category: str | None = None,
                 severity: str | None = None) -> Effective:
@@ -280,6 +307,8 @@ class Policy:
             "rollback_to": self.rollback_to,
             "feature_flag": self.feature_flag,
             "evidence": {"unsigned": self.unsigned, "require_signature": self.require_signature},
+            **({"metrics": [{**r.model_dump(mode="json", exclude_none=True), "source": src}
+                            for r, src in self.metric_rules]} if self.metric_rules else {}),
         }
 
 
@@ -315,6 +344,7 @@ def compose(files: list[LoadedFile]) -> Policy:
     defaults: dict[str, Any] = {}
     default_sources: dict[str, str] = {}
     rules: list[SourcedRule] = []
+    metric_rules: list[tuple[MetricRule, str]] = []
     stats: dict[str, Any] = {}
     merged: dict[str, Any] = {"coverage_baseline": None, "benign_categories": None,
                               "rollback_to": None, "feature_flag": None, "unsigned": "reject",
@@ -331,6 +361,7 @@ def compose(files: list[LoadedFile]) -> Policy:
                     default_sources[name] = _where(f, "defaults", name)
         for i, rule in enumerate(m.rules):
             rules.append(SourcedRule(rule, _where(f, "rules", i), len(rules)))
+        metric_rules.extend((r, _where(f, "metrics", i)) for i, r in enumerate(m.metrics))
         if m.statistics is not None:
             stats.update(m.statistics.model_dump(exclude_none=True))
             source = m.statistics.judge_accuracy
@@ -365,7 +396,7 @@ def compose(files: list[LoadedFile]) -> Policy:
         benign_categories=list(merged["benign_categories"] or []), sla_days=sla,
         severity_weights=weights, rollback_to=merged["rollback_to"],
         feature_flag=merged["feature_flag"], unsigned=merged["unsigned"],
-        require_signature=merged["require_signature"],
+        require_signature=merged["require_signature"], metric_rules=metric_rules,
     )
 
 
