@@ -236,3 +236,57 @@ def test_cli_scan_with_an_attacker(tmp_path: Path) -> None:
         [sys.executable, "-m", "redline", "scan", "--attacker", "nonsense:x", "-s", str(suite),
          "--no-progress"], cwd=tmp_path, text=True, capture_output=True, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_tap_prunes_off_topic_branches_and_low_scores_and_breaks_at_the_known_depth(
+        tmp_path: Path) -> None:
+    suite = write(tmp_path / "s", "atk-tap", "{tap: {depth: 4, branching: 3, width: 2}}",
+                  "budget: {max_queries: 50}")
+    result = run(tmp_path, suite, PY + "stubborn_victim", PY + "branching_attacker")
+    found = attacks(tmp_path / "r.db", result.run.id)
+    for outcome, _, ev in found.values():
+        assert outcome == "fail" and ev["stopped"] == "success"
+        nodes = ev["nodes"]
+        winner = next(n for n in nodes if n["outcome"] == "fail")
+        assert winner["depth"] == toys.BREAK_AT - 1 and winner["branch"] == 0
+        off = [n for n in nodes if n["outcome"] == "pruned"]
+        assert off and all("off the objective" in n["pruned"] and n["turn"] is None
+                           for n in off)
+        assert all(n["branch"] != 1 for n in nodes if n["outcome"] != "pruned")
+        # level 1: two sent (variants 1 and 3), both kept; level 2: four sent, two cut
+        by_depth = [[n for n in nodes if n["depth"] == d and n["outcome"] != "pruned"]
+                    for d in range(3)]
+        assert [len(level) for level in by_depth[:2]] == [2, 4]
+        assert sum(n.get("pruned") == "low score" for n in by_depth[1]) == 2
+        kept = {n["id"] for n in by_depth[1] if "pruned" not in n}
+        assert {n["parent"] for n in by_depth[2]} <= kept
+        assert ev["queries"] == 2 + 4 + 1 and ev["queries_to_success"] == 7
+        assert "unclear_reason" not in ev  # a success is a finding, whatever was pruned
+
+
+def test_crescendo_escalates_takes_back_a_refused_turn_and_succeeds(tmp_path: Path) -> None:
+    suite = write(tmp_path / "s", "atk-cr", "{crescendo: {turns: 6, backtracks: 2}}")
+    result = run(tmp_path, suite, PY + "crescendo_victim", PY + "crescendo_attacker")
+    found = attacks(tmp_path / "r.db", result.run.id)
+    con = sqlite3.connect(tmp_path / "r.db")
+    transcripts = [json.loads(t) for (t,) in con.execute(
+        "SELECT transcript FROM results WHERE run_id = ?", (result.run.id,))]
+    con.close()
+    for outcome, _, ev in found.values():
+        assert outcome == "fail"
+        nodes = ev["nodes"]
+        assert [n["backtracked"] for n in nodes] == [False, True, False, False, False]
+        assert ev["queries_to_success"] == 5 == ev["queries"]
+        # the refused turn is not in the conversation the winning prompt was sent in
+        assert nodes[2]["parent"] == 0 and nodes[4]["parent"] == 3 and nodes[1]["parent"] == 0
+    last_sent = transcripts[0]
+    assert sum("directly" in m["content"] for m in last_sent) == 1  # sent once, then dropped
+
+
+def test_many_shot_grows_the_shots_until_the_victim_gives_in(tmp_path: Path) -> None:
+    suite = write(tmp_path / "s", "atk-ms", "{many_shot: {shots: [4, 8, 16, 32]}}")
+    result = run(tmp_path, suite, PY + "many_shot_victim")
+    found = attacks(tmp_path / "r.db", result.run.id)
+    for outcome, _, ev in found.values():
+        assert outcome == "fail" and [n["shots"] for n in ev["nodes"]] == [4, 8, 16]
+        assert ev["queries_to_success"] == 3 and ev["winning_prompt"].endswith("Assistant:")

@@ -87,7 +87,8 @@ class Attacker:
         payload = None
         if self.seeded:
             payload = {"seed": int(digest("attacker", self.run_seed, attempt_id, n)[:8], 16)}
-        request = TargetRequest(messages, attempt_id, payload)
+        # each call its own key (two branches may ask the same thing): attempt and call index
+        request = TargetRequest(messages, f"{attempt_id}/attacker/{n}", payload)
         try:
             resp: TargetResponse = await self.client.send(request)
         except Exception as exc:  # an attacker that raises did not attack

@@ -85,9 +85,11 @@ class AttackSession:
         head = tuple(m for m in self.attempt.messages[:-1])
         return TargetRequest((*head, *history, Message("user", prompt)), self.attempt.id)
 
-    async def ask_attacker(self, messages: Sequence[Message]) -> str | None:
+    async def ask_attacker(self, messages: Sequence[Message], on_topic: bool = True
+                           ) -> str | None:
         """The attacker's next prompt, or None when its reply is unusable (recorded with the
-        reason). Raises AttackerBroken after BROKEN_IN_A_ROW unusable replies in a row."""
+        reason). Raises AttackerBroken after BROKEN_IN_A_ROW unusable replies in a row.
+        `on_topic`: a prompt must name the objective's topic (Crescendo's steps need not)."""
         if self.attacker is None:
             raise AttackerBroken("this strategy needs an attacker and the run has none")
         call = await self.attacker.ask(self.attempt.id, tuple(messages), len(self.calls))
@@ -95,7 +97,7 @@ class AttackSession:
         self.tokens += call.tokens or 0
         self.elapsed_ms += call.latency_ms
         prompt = extract_prompt(call.reply or "")
-        reason = unusable(call, prompt, self.objective)
+        reason = unusable(call, prompt, self.objective if on_topic else "")
         if reason is None:
             self.broken_run = 0
             return prompt
@@ -136,6 +138,14 @@ class AttackSession:
             self.stopped = "success"
         return index
 
+    def prune(self, prompt: str | None, reason: str, parent: int | None) -> int:
+        """Record a branch cut before (off-topic, unusable) or after (low score) its query."""
+        index = len(self.nodes)
+        depth = 0 if parent is None else self.nodes[parent]["depth"] + 1
+        self.nodes.append({"id": index, "parent": parent, "depth": depth, "turn": None,
+                           "prompt": prompt, "outcome": "pruned", "pruned": reason})
+        return index
+
     def verdict(self, strategy: str, error: str | None = None) -> Verdict:
         """The attempt's `attack` verdict: detected when the attack succeeded; unclear when
         it did not and the attacker was unusable at some point (never a pass)."""
@@ -156,5 +166,5 @@ class AttackSession:
         if unclear:
             evidence["unclear_reason"] = (f"{len(self.broken)} of {len(self.calls)} attacker "
                                           "calls gave no usable prompt")
-        best = max((n["score"] for n in self.nodes), default=0.0)
+        best = max((n.get("score", 0.0) for n in self.nodes), default=0.0)
         return Verdict("attack", success, best, evidence, unclear=unclear)
