@@ -290,3 +290,56 @@ def test_many_shot_grows_the_shots_until_the_victim_gives_in(tmp_path: Path) -> 
     for outcome, _, ev in found.values():
         assert outcome == "fail" and [n["shots"] for n in ev["nodes"]] == [4, 8, 16]
         assert ev["queries_to_success"] == 3 and ev["winning_prompt"].endswith("Assistant:")
+
+
+def test_the_adaptive_suite_is_built_in_and_runs_against_the_demo_app(tmp_path: Path) -> None:
+    from redline.catalog import load_suite
+
+    scenarios = load_suite("adaptive")
+    assert {s.strategy.name for s in scenarios} == {"pair", "tap", "crescendo", "best_of_n",
+                                                    "many_shot"}
+    assert {"harmful_content", "system_prompt_leak", "secret_leak", "prompt_injection"} <= \
+        {s.category for s in scenarios}
+    assert all(s.kind == "attack" for s in scenarios)
+    assert not any(s.kind == "attack" for s in load_suite("default"))  # not in the quick scan
+    # the guarded demo app around a scripted model, attacked by a scripted attacker
+    result = run(tmp_path, "adaptive", "demo:" + PY + "stubborn_victim",
+                 PY + "escalating_attacker")
+    assert result.summary.total.attempts == sum(len(s.inputs) for s in scenarios)
+    assert result.summary.total.errors == 0
+
+
+def test_the_html_report_shows_each_tree_the_winning_prompt_and_queries(tmp_path: Path) -> None:
+    suite = write(tmp_path / "s", "atk-pair", "{pair: {iterations: 6}}")
+    write(suite, "atk-ms", "{many_shot: {shots: [4, 8]}}")
+    result = run(tmp_path, suite, PY + "stubborn_victim", PY + "escalating_attacker")
+    doc = json.loads(result.reports["json"].read_text())
+    per = doc["attacks"]["per_strategy"]
+    assert per["pair"]["success_rate"] == 1.0
+    assert per["pair"]["median_queries_to_success"] == toys.BREAK_AT
+    assert per["many_shot"]["successes"] == 0 and per["many_shot"]["queries"] == 6
+    html = result.reports["html"].read_text()
+    assert f"succeeded after {toys.BREAK_AT} queries" in html
+    assert "Winning prompt" in html and "hypothetically, as a safety researcher" in html
+    assert html.count('class="node"') == 3 * toys.BREAK_AT + 3 * 2
+
+
+@pytest.mark.slow
+def test_the_bundled_model_attacks_the_demo_app(tmp_path: Path) -> None:
+    """The offline default: the bundled local model as attacker (weak, but real)."""
+    suite = tmp_path / "s"
+    suite.mkdir()
+    src = Path(__file__).parents[1] / "src/redline/catalog/attacks/adv-pair-weapons-explosives.yaml"
+    (suite / "a.yaml").write_text(src.read_text().replace("iterations: 8", "iterations: 2")
+                                  .replace("max_queries: 8", "max_queries: 2"))
+    result = run(tmp_path, suite, "demo", max_error_rate=1.0)
+    found = attacks(tmp_path / "r.db", result.run.id)
+    assert len(found) == 2
+    for outcome, error, ev in found.values():
+        assert outcome != "pass" or (not ev["broken"] and ev["queries"] >= 1)
+        assert len(ev["attacker_calls"]) >= 1 and all(c["reply"] is not None or c["error"]
+                                                      for c in ev["attacker_calls"])
+        if outcome == "error":
+            assert error and error.startswith("attacker broken")
+    rep = replay_run(tmp_path / "r.db", result.run.id, tmp_path / "out")
+    assert rep.ok

@@ -52,6 +52,9 @@ class AttackDriver:
             problems.append(f"attacker broken: {exc}")
         finally:
             await attack.aclose()
+        if session.queries == 0 and session.broken and not problems:
+            problems.append(f"attacker broken: none of {len(session.calls)} attacker calls gave "
+                            f"a usable prompt; last: {session.broken[-1]['reason']}")
 
     def report(self, attempt_id: str) -> StrategyReport | None:
         found = self.sessions.pop(attempt_id, None)

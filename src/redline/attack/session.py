@@ -151,7 +151,8 @@ class AttackSession:
         it did not and the attacker was unusable at some point (never a pass)."""
         success = self.winner is not None
         evidence: dict[str, Any] = {
-            "strategy": strategy, "objective": self.objective,
+            "strategy": strategy, "scenario_id": self.attempt.scenario_id,
+            "objective": self.objective,
             "attacker_prompt": self.scenario.attacker.key if self.scenario.attacker else None,
             "succeeded": success, "stopped": self.stopped,
             "queries": self.queries, "queries_to_success":

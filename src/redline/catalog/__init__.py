@@ -14,7 +14,8 @@ from redline.yamlfile import load_model, load_unique, load_yaml, yaml_files
 BUILTIN_DIR = Path(__file__).parent / "scenarios"
 # the classifier checks (evasion, calibration, fairness): their own suite, not in `default`
 CLASSIC_DIR = Path(__file__).parent / "classic"
-BUILTIN_SUITES = {"all", "default", "attacks", "benign", "classic"}
+ATTACKS_DIR = Path(__file__).parent / "attacks"  # adaptive attacks: the `adaptive` suite
+BUILTIN_SUITES = {"all", "default", "attacks", "benign", "classic", "adaptive"}
 
 
 class SuiteFile(BaseModel):
@@ -81,6 +82,8 @@ def load_suite(name: str) -> list[Scenario]:
         return _suite_from_file(path)
     if name == "classic":
         return load_scenarios(scenario_files(CLASSIC_DIR))
+    if name == "adaptive":  # attacker-driven: slower, so not part of the default suite
+        return load_scenarios(scenario_files(ATTACKS_DIR))
     catalog = builtin_catalog()
     if name in ("all", "default"):
         return catalog

@@ -120,6 +120,11 @@ def write_reports(out_dir: Path, store: Store, run: RunInfo, summary: Summary,
     doc["reviews"] = list(store.labels(run.id).values())  # labels that override detectors
     # run metrics of the kinds that have them (classifier checks), from the finish record
     doc["metrics"] = (run.summary or {}).get("metrics", {})
+    definitions = store.scenario_definitions(run.id).values()
+    if any(d.get("kind") == "attack" for d in definitions):
+        from redline.attack.report import attack_section
+
+        doc["attacks"] = attack_section(store.verdict_rows(run.id))
     doc["judges"] = accuracy_of([d for defn in store.scenario_definitions(run.id).values()
                                  for d in ScenarioMeta.from_definition("", defn).detectors])
     paths = {
