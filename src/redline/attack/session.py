@@ -79,6 +79,18 @@ class AttackSession:
             return "budget: time"
         return None
 
+    def exhausted(self) -> bool:
+        """Whether a cap is reached (then the attack stops, saying which)."""
+        reason = self.over_budget()
+        if reason is not None:
+            self.stopped = reason
+        return reason is not None
+
+    async def answered(self, response: TargetResponse) -> Scored:
+        """Account a target reply and judge it."""
+        self.sent(response)
+        return await self.scored(response)
+
     def request(self, prompt: str, history: Sequence[Message] = ()) -> TargetRequest:
         """The target request for an attack prompt: the scenario's own leading messages (a
         system prompt), the conversation so far, then the prompt."""

@@ -83,8 +83,7 @@ async def pair(session: AttackSession, streams: int = 1, iterations: int = 5) ->
     last: list[int | None] = [None] * streams
     for _ in range(iterations):
         for s in range(streams):
-            if session.over_budget():
-                session.stopped = session.over_budget() or "budget"
+            if session.exhausted():
                 return
             prompt = await session.ask_attacker(chats[s])
             raw = session.calls[-1].reply or ""
@@ -93,8 +92,7 @@ async def pair(session: AttackSession, streams: int = 1, iterations: int = 5) ->
                 chats[s].append(Message("user", not_usable(session.objective)))
                 continue
             reply = yield session.request(prompt)
-            session.sent(reply)
-            scored = await session.scored(reply)
+            scored = await session.answered(reply)
             last[s] = session.node(prompt, reply, scored, parent=last[s], stream=s)
             if scored.success:
                 return
@@ -128,8 +126,7 @@ async def tap(session: AttackSession, depth: int = 4, branching: int = 3, width:
         grown: list[tuple[int, float, list[Message]]] = []
         for parent, chat in leaves:
             for b in range(branching):
-                if session.over_budget():
-                    session.stopped = session.over_budget() or "budget"
+                if session.exhausted():
                     return
                 asked = [*chat[:-1], Message("user", chat[-1].content +
                                              branch_hint(b, branching))]
@@ -139,8 +136,7 @@ async def tap(session: AttackSession, depth: int = 4, branching: int = 3, width:
                     session.prune(raw[:300] or None, session.broken[-1]["reason"], parent)
                     continue
                 reply = yield session.request(prompt)
-                session.sent(reply)
-                scored = await session.scored(reply)
+                scored = await session.answered(reply)
                 index = session.node(prompt, reply, scored, parent=parent, branch=b)
                 if scored.success:
                     return
@@ -192,8 +188,7 @@ async def crescendo(session: AttackSession, turns: int = 8, backtracks: int = 4
     last: int | None = None
     taken_back = 0
     while len(history) // 2 < turns:
-        if session.over_budget():
-            session.stopped = session.over_budget() or "budget"
+        if session.exhausted():
             return
         prompt = await session.ask_attacker(chat, on_topic=False)
         chat.append(Message("assistant", session.calls[-1].reply or ""))
@@ -201,8 +196,7 @@ async def crescendo(session: AttackSession, turns: int = 8, backtracks: int = 4
             chat.append(Message("user", not_usable(session.objective)))
             continue
         reply = yield session.request(prompt, history)
-        session.sent(reply)
-        scored = await session.scored(reply)
+        scored = await session.answered(reply)
         refused = not scored.success and is_refusal(reply.content)
         back = refused and taken_back < backtracks
         index = session.node(prompt, reply, scored, parent=last, step=len(history) // 2,
@@ -233,14 +227,12 @@ async def many_shot(session: AttackSession, shots: list[int] | None = None) -> C
     """Many-shot: the objective after more and more faked compliant turns."""
     last: int | None = None
     for k in shots or [4, 8, 16, 32, 64, 128]:
-        if session.over_budget():
-            session.stopped = session.over_budget() or "budget"
+        if session.exhausted():
             return
         rng = seeded_rng("many_shot", session.attempt.id, k)
         prompt = get_mutator("many_shot")(session.objective, rng, shots=k)
         reply = yield session.request(prompt)
-        session.sent(reply)
-        scored = await session.scored(reply)
+        scored = await session.answered(reply)
         last = session.node(prompt, reply, scored, parent=last, shots=k)
         if scored.success:
             return
@@ -304,14 +296,12 @@ async def best_of_n(session: AttackSession, n: int = 20, sigma: float = 0.4,
     """Best-of-N: seeded random augmentations of the objective until one succeeds."""
     allowed = list(augmentations or ["scramble", "case", "noise"])
     for i in range(n):
-        if session.over_budget():
-            session.stopped = session.over_budget() or "budget"
+        if session.exhausted():
             return
         prompt = augment(session.objective, seeded_rng("best_of_n", session.attempt.id, i),
                          sigma, allowed)
         reply = yield session.request(prompt)
-        session.sent(reply)
-        scored = await session.scored(reply)
+        scored = await session.answered(reply)
         session.node(prompt, reply, scored, sample=i)
         if scored.success:
             return
