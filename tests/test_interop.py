@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from redline.targets.local_llm import bundled_model_path
+from conftest import LoadedModel
 
 SUITE = "bc-haiku-*"  # two benign attempts: any working chat endpoint answers them
 
@@ -94,25 +94,19 @@ def test_redline_serve_is_openai_compatible_and_loopback_only(redline_server: st
 
 
 @pytest.fixture(scope="module")
-def converted_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled GGUF, de-quantised and saved as a plain transformers checkpoint."""
-    pytest.importorskip("transformers")
+def converted_model(smollm2: LoadedModel, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled GGUF (as redline loads it, de-quantised) saved as a plain checkpoint."""
     out = tmp_path_factory.mktemp("smollm2-hf")
-    script = (
-        "import sys, torch\n"
-        "from pathlib import Path\n"
-        "from transformers import AutoModelForCausalLM, AutoTokenizer\n"
-        "p, out = Path(sys.argv[1]), sys.argv[2]\n"
-        "m = AutoModelForCausalLM.from_pretrained(p.parent, gguf_file=p.name, "
-        "dtype=torch.float32)\n"
-        "m.hf_quantizer = None\n"
-        "m.config.__dict__.pop('quantization_config', None)\n"
-        "m.save_pretrained(out)\n"
-        "AutoTokenizer.from_pretrained(p.parent, gguf_file=p.name).save_pretrained(out)\n"
-    )
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1"}
-    subprocess.run([sys.executable, "-c", script, str(bundled_model_path()), str(out)],
-                   check=True, env=env, timeout=300, capture_output=True)
+    model, config = smollm2.model, smollm2.model.config
+    quantizer, quantization = model.hf_quantizer, config.__dict__.pop("quantization_config", None)
+    model.hf_quantizer = None  # a de-quantised copy is a plain checkpoint; restored below
+    try:
+        model.save_pretrained(out)
+    finally:
+        model.hf_quantizer = quantizer
+        if quantization is not None:
+            config.quantization_config = quantization
+    smollm2.tokenizer.save_pretrained(out)
     assert (out / "config.json").exists() and (out / "model.safetensors").exists()
     return out
 

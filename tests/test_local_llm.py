@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from redline.config import parse_target
+from conftest import LoadedModel
 from redline.models import Message, TargetRequest
 from redline.targets.local_llm import clean_text, common_prefix, trim_messages
 
@@ -38,16 +36,13 @@ def test_lone_surrogates_become_replacement_characters() -> None:
 
 
 @pytest.mark.slow
-def test_real_model_batched_replies_match_single_replies() -> None:
-    pytest.importorskip("transformers")
-    from redline.targets.spec import build_target
-
+def test_real_model_batched_replies_match_single_replies(smollm2: LoadedModel) -> None:
     system = Message("system", "You are a terse assistant for a bicycle shop. " * 8)
     questions = ["Name a colour.", "What is 2 + 2?", "Say hello in French.",
                  "Name a fruit that is yellow."]
 
     async def ask(together: bool) -> list[str]:
-        target = build_target(parse_target("local"))
+        target = smollm2.target(max_tokens=32)
         try:
             requests = [TargetRequest((system, Message("user", q)), f"a{i}")
                         for i, q in enumerate(questions)]
@@ -66,18 +61,13 @@ def test_real_model_batched_replies_match_single_replies() -> None:
 
 
 @pytest.mark.slow
-def test_sampled_replies_are_seeded_per_attempt_at_any_batch_size() -> None:
-    pytest.importorskip("transformers")
-    from redline.targets.spec import build_target
-
+def test_sampled_replies_are_seeded_per_attempt_at_any_batch_size(smollm2: LoadedModel) -> None:
     system = Message("system", "You are a chatty assistant for a bicycle shop. " * 8)
     questions = ["Tell me about bells.", "Describe a saddle.", "Pick a colour for a frame.",
                  "Say something about tyres.", "Describe a helmet."]
 
     async def ask(max_batch: int, seed: int) -> list[str]:
-        config = parse_target("local").model_copy(update={"temperature": 1.0})
-        target = build_target(config, seed=seed)
-        target.generator.max_batch = max_batch
+        target = smollm2.target(max_tokens=16, temperature=1.0, seed=seed, max_batch=max_batch)
         try:
             replies = await asyncio.gather(*(
                 target.send(TargetRequest((system, Message("user", q)), f"a{i}"))
@@ -93,14 +83,22 @@ def test_sampled_replies_are_seeded_per_attempt_at_any_batch_size() -> None:
 
 
 @pytest.mark.slow
-def test_default_demo_target_scans_with_the_real_model(tmp_path: Path) -> None:
-    pytest.importorskip("transformers")
-    proc = subprocess.run(
-        [sys.executable, "-m", "redline", "scan", "--suite", "bc-haiku-*", "--no-progress",
-         "--db", "r.db", "--out", "out"], cwd=tmp_path, capture_output=True, text=True,
-        timeout=600)
-    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
-    assert "Converting" not in proc.stderr  # the converter's progress bar is kept quiet
+def test_loading_the_bundled_model_writes_nothing_to_stderr(smollm2: LoadedModel) -> None:
+    assert "Converting" not in smollm2.load_stderr  # the converter's progress bar is quiet
+    assert smollm2.load_stderr == ""
+
+
+@pytest.mark.slow
+def test_default_demo_target_scans_with_the_real_model(tmp_path: Path,
+                                                        shared_model_loader: object) -> None:
+    from typer.testing import CliRunner
+
+    from redline.cli import app
+
+    result = CliRunner().invoke(app, ["scan", "--suite", "bc-haiku-*", "--no-progress",
+                                      "--db", str(tmp_path / "r.db"),
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code in (0, 1), result.output
     (run_dir,) = (tmp_path / "out").iterdir()
     report = json.loads((run_dir / "report.json").read_text())
     assert report["summary"]["total"]["attempts"] == 2

@@ -306,8 +306,8 @@ def _resolve(job: Job, outcome: tuple[str, int, int] | BaseException) -> None:
     job.loop.call_soon_threadsafe(settle)
 
 
-def load_generator(path: Path, max_tokens: int, temperature: float,
-                   seed: int | None) -> Generator:
+def load_model(path: Path) -> tuple[Any, Any]:
+    """The model and tokenizer from a GGUF file, quietly (no progress bars, no warnings)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # idle OpenMP workers sleep instead of spinning: a spinning pool collapses throughput
     # when the cores are shared with anything else (the event loop, a second process)
@@ -333,6 +333,12 @@ def load_generator(path: Path, max_tokens: int, temperature: float,
     model.eval()
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer
+
+
+def load_generator(path: Path, max_tokens: int, temperature: float,
+                   seed: int | None) -> Generator:
+    model, tokenizer = load_model(path)
     gen = Generator(model=model, tokenizer=tokenizer, max_tokens=max_tokens,
                     temperature=temperature, seed=seed)
     gen.start()
