@@ -1,0 +1,128 @@
+"""`redline monitor`: production telemetry against a reference window."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from redline.cli.base import app, console, err_console
+from redline.errors import UsageError
+from redline.safetext import safe
+
+SHOW_BAD = 20
+
+
+def _report_bad(monitor, shown: list[int]) -> None:
+    for bad in monitor.bad[shown[0]:SHOW_BAD]:
+        err_console.print(f"[yellow]skipped[/] {safe(bad.where)}: {safe(bad.reason)}",
+                          soft_wrap=True)
+    shown[0] = min(len(monitor.bad), SHOW_BAD)
+
+
+def _alarm_line(check) -> str:
+    cols = ", ".join(check.drifted)
+    return f"[red]drift[/] at record {check.at_record} ({safe(check.where)}): {safe(cols)}"
+
+
+def _status(monitor, started: float) -> str:
+    import time
+
+    rate = monitor.records / max(time.perf_counter() - started, 1e-9)
+    latest = monitor.latest
+    state = ("warming up" if not monitor.reference.complete
+             else "drift: " + (", ".join(latest.drifted) or "none") if latest else "filling")
+    return (f"monitor {monitor.records:,} records {monitor.bad_count} skipped "
+            f"{monitor.checks} checks {monitor.alarm_checks} alarms | {state} | {rate:,.0f}/s")
+
+
+@app.command()
+def monitor(
+    sources: Annotated[list[str], typer.Argument(
+        help="JSONL log files, directories of *.jsonl being appended to, or - for stdin.")],
+    kind: Annotated[str, typer.Option(help="auto, chat or classifier.")] = "auto",
+    reference: Annotated[str | None, typer.Option(
+        help="Reference window: a JSONL file or directory (default: the first records).")
+    ] = None,
+    reference_records: Annotated[int, typer.Option(
+        help="Records that make the reference window when no --reference is given.")] = 5000,
+    window: Annotated[int, typer.Option(help="Records in the current window.")] = 5000,
+    step: Annotated[int, typer.Option(help="Records between drift checks.")] = 1000,
+    alpha: Annotated[float, typer.Option(
+        help="Family-wise error rate of one check (Holm over its columns).")] = 0.01,
+    min_psi: Annotated[float, typer.Option(
+        help="Smallest PSI that counts as drift (numeric, categorical).")] = 0.1,
+    min_rate_delta: Annotated[float, typer.Option(
+        help="Smallest absolute change of a rate that counts as drift.")] = 0.01,
+    canary: Annotated[list[str] | None, typer.Option(
+        help="A planted secret the replies must never contain (repeat).")] = None,
+    once: Annotated[bool, typer.Option(
+        "--once", help="Read what is there now, report, exit (cron, CI).")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between polls when following.")
+                        ] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Watch production logs for drift: exit 0 quiet, 1 alarm, 3 too few records to check.
+
+    Without --once it follows the sources with a live status line until Ctrl-C (or the end
+    of standard input), then reports like --once."""
+    import time
+
+    from redline.monitor.drift import DriftSettings
+    from redline.monitor.logs import KINDS, Source
+    from redline.monitor.run import Follow, follow, read_once, read_reference
+    from redline.monitor.watch import Monitor, MonitorSettings
+    from redline.store import dumps
+
+    if kind != "auto" and kind not in KINDS:
+        raise UsageError(f"--kind {kind}: use auto, chat or classifier")
+    for name, value in (("--window", window), ("--step", step),
+                        ("--reference-records", reference_records)):
+        if value < 1:
+            raise UsageError(f"{name} must be at least 1")
+    if not 0 < alpha < 1:
+        raise UsageError("--alpha must be between 0 and 1")
+    settings = MonitorSettings(
+        kind=None if kind == "auto" else kind,  # type: ignore[arg-type]
+        reference_records=reference_records, window=window, step=step,
+        drift=DriftSettings(alpha=alpha, min_psi=min_psi, min_rate_delta=min_rate_delta),
+        canaries=tuple(canary or ()))
+    opened = [Source(s) for s in sources]
+    mon = Monitor(settings)
+    shown = [0]
+    if reference is not None:
+        read_reference(mon, reference)
+        _report_bad(mon, shown)
+
+    def on_checks(checks) -> None:
+        _report_bad(mon, shown)
+        for c in checks:
+            if c.drifted:
+                err_console.print(_alarm_line(c), soft_wrap=True)
+
+    started = time.perf_counter()
+    if once:
+        read_once(mon, opened, on_checks)
+    else:
+        with err_console.status(_status(mon, started)) as live:
+            def on_tick(checks) -> None:
+                on_checks(checks)
+                live.update(_status(mon, started))
+
+            try:
+                follow(mon, opened, Follow(interval_s=interval), on_tick)
+            except KeyboardInterrupt:
+                mon.finish()
+    _report_bad(mon, shown)
+    report = mon.report()
+    code = 1 if mon.alarm_checks else (0 if mon.ready else 3)
+    report["exit_code"] = code
+    mon.close()
+    if as_json:
+        typer.echo(dumps(report))
+    else:
+        console.print(_status(mon, started))
+        if not mon.ready:
+            console.print(f"not enough records for a drift check (reference "
+                          f"{'complete' if mon.reference.complete else 'incomplete'})")
+    raise typer.Exit(code)
