@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from monitor_data import chat_rows, classifier_line, write_jsonl
-from redline.monitor.drift import DriftSettings, compare, holm
+from redline.gate.stats import holm
+from redline.monitor.drift import DriftSettings, compare
 from redline.monitor.logs import Source, parse_line
 from redline.monitor.run import Follow, follow, read_once, read_reference
 from redline.monitor.watch import Monitor, MonitorSettings

@@ -6,9 +6,9 @@ are pooled). PSI (population stability index) is reported for every column: nume
 are binned at the reference's deciles, categories are their own bins.
 
 Multiple testing: one check tests every column at once, so the p-values are adjusted with
-Holm's step-down method (family-wise error rate at `alpha` over the check's columns). A
-column alarms when its adjusted p-value is below `alpha` AND the shift is large enough to
-matter: PSI at least `min_psi` (numeric, categorical) or an absolute change of at least
+Holm's step-down method (gate.stats.holm: family-wise error rate at `alpha` over the check's
+columns). A column alarms when its adjusted p-value is below `alpha` AND the shift is large enough
+to matter: PSI at least `min_psi` (numeric, categorical) or an absolute change of at least
 `min_rate_delta` (rates). With 100k-line windows every test finds something; the effect floor
 is what keeps a stable column quiet, and the correction is what keeps ten columns from being
 ten chances of a false alarm.
@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from redline.gate.stats import holm
 from redline.monitor.columns import ColumnKind
 
 PSI_EPS = 1e-4
@@ -140,18 +141,6 @@ def rate_drift(name: str, ref: Sequence[bool], cur: Sequence[bool]) -> ColumnDri
     c_rate = c_hits / len(cur)
     return ColumnDrift(name, "rate", "chi2", stat, p, psi(table[0], table[1]),
                        abs(c_rate - r_rate), _round(r_rate), _round(c_rate), len(ref), len(cur))
-
-
-def holm(p_values: Sequence[float]) -> list[float]:
-    """Holm's step-down adjusted p-values, in the input order."""
-    m = len(p_values)
-    order = sorted(range(m), key=lambda i: p_values[i])
-    adjusted = [1.0] * m
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p_values[i]))
-        adjusted[i] = running
-    return adjusted
 
 
 def column_drift(name: str, kind: ColumnKind, ref: Sequence[Any], cur: Sequence[Any]
