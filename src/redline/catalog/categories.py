@@ -24,6 +24,7 @@ BUILTIN = {
     "calibration": "how well a classifier's confidence matches its accuracy, also on "
                    "shifted and incomplete inputs",
     "fairness": "a classifier's decisions across groups of a sensitive attribute",
+    "privacy": "what a model's outputs reveal about its training data (membership)",
 }
 
 for _name, _text in BUILTIN.items():

@@ -38,6 +38,7 @@ class Dataset:
     sensitive: tuple[str, ...] = ()
     favourable: str | None = None
     describe: dict[str, Any] = field(default_factory=dict)
+    text: str | None = None  # a text model's input column: rows are {TEXT: "..."}
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -93,10 +94,40 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+POSITIVE = ("great", "good", "excellent", "love", "perfect", "easy", "fast", "happy",
+            "recommend", "works")
+NEGATIVE = ("terrible", "bad", "broken", "hate", "useless", "slow", "disappointing",
+            "awful", "expensive", "never")
+NOUNS = ("product", "service", "delivery", "quality", "battery", "screen", "price",
+         "support")
+
+
+def reviews(rows: int = 200, seed: int = 0) -> Dataset:
+    """A generated set of short product reviews labelled pos/neg: one to three sentiment
+    words, each from the label's side with probability 0.8 (so some reviews are mixed)."""
+    import random
+
+    rng = random.Random(f"reviews/{seed}")
+    out_rows, labels = [], []
+    for _ in range(rows):
+        label = "pos" if rng.random() < 0.5 else "neg"
+        own, other = (POSITIVE, NEGATIVE) if label == "pos" else (NEGATIVE, POSITIVE)
+        words = [rng.choice(own if rng.random() < 0.8 else other)
+                 for _ in range(rng.randint(1, 3))]
+        text = f"the {rng.choice(NOUNS)} was " + " and ".join(words)
+        out_rows.append({"text": text})
+        labels.append(label)
+    return Dataset("reviews", out_rows, labels, (), {}, ("neg", "pos"), favourable="pos",
+                   describe={"generator": "reviews", "rows": rows, "seed": seed},
+                   text="text")
+
+
 def from_csv(path: Path, label: str, sensitive: tuple[str, ...] = (),
-             categorical: tuple[str, ...] = (), favourable: str | None = None) -> Dataset:
+             categorical: tuple[str, ...] = (), favourable: str | None = None,
+             text: str | None = None) -> Dataset:
     """A CSV file with a header row: numeric columns are those whose every value parses as a
-    number (unless named in `categorical`); `label` is the true class."""
+    number (unless named in `categorical`); `label` is the true class; with `text`, that
+    column is a text model's whole input."""
     try:
         with path.open(newline="", encoding="utf-8") as fh:
             table = list(csv.DictReader(fh))
@@ -104,8 +135,14 @@ def from_csv(path: Path, label: str, sensitive: tuple[str, ...] = (),
         raise UsageError(f"{path}: cannot read the dataset: {exc.strerror or exc}") from None
     if not table:
         raise UsageError(f"{path}: the dataset has no rows")
-    if label not in table[0]:
-        raise UsageError(f"{path}:1: no column {label!r} (the label) in the header")
+    for column in (label, text):
+        if column is not None and column not in table[0]:
+            raise UsageError(f"{path}:1: no column {column!r} in the header")
+    if text is not None:
+        labels = [r[label] for r in table]
+        return Dataset(path.stem, [{"text": r[text]} for r in table], labels, (), {},
+                       tuple(sorted(set(labels))), (), favourable,
+                       {"csv": str(path), "rows": len(table)}, text="text")
     names = [c for c in table[0] if c != label]
     numeric = tuple(c for c in names if c not in categorical and _all_numbers(table, c))
     cats = {c: tuple(sorted({r[c] for r in table})) for c in names if c not in numeric}

@@ -56,9 +56,11 @@ def classifier_label(text: str, ctx: DetectionContext) -> Verdict:
     """The decision is not the true label."""
     probs, label = _reply(text, ctx), _label(ctx)
     predicted = _decide(probs)
+    ref = ctx.attempt.reference or {}
     return Verdict("classifier_label", predicted != label, 1.0 - probs.get(label, 0.0),
                    {"label": label, "predicted": predicted, "probabilities": probs,
-                    "sensitive": (ctx.attempt.reference or {}).get("sensitive", {})})
+                    "sensitive": ref.get("sensitive", {}),
+                    **({"member": ref["member"]} if "member" in ref else {})})
 
 
 class MarginParams(Params):
@@ -75,7 +77,7 @@ def evasion_margin(texts: Sequence[str], ctx: DetectionContext,
     decisions = [_decide(_reply(t, ctx)) for t in texts]
     clean = decisions[0]
     margin: float | None = None
-    found: dict[str, Any] | None = None
+    found: Any = None
     if clean != label:
         margin = 0.0
     else:
@@ -83,7 +85,8 @@ def evasion_margin(texts: Sequence[str], ctx: DetectionContext,
             size = float(requests[i].get("perturbation", {}).get("size", 0.0)) \
                 if i < len(requests) else 0.0
             if d != clean and (margin is None or size < margin):
-                margin, found = size, requests[i].get("features")
+                margin = size
+                found = requests[i].get("features", requests[i].get("text"))
     limit = budget if budget is not None else float("inf")  # no budget: any flip fails
     hit = margin is not None and margin <= limit
     return Verdict("evasion_margin", hit, 1.0 if hit else 0.0,

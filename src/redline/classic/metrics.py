@@ -219,10 +219,47 @@ def fairness(rows: Evidence, favourable: str, four_fifths: float, resamples: int
     return out
 
 
+def _advantage(loss: Any, member: Any) -> float:
+    """max over thresholds t of P(loss <= t | member) - P(loss <= t | non-member)."""
+    import numpy as np
+
+    order = np.argsort(loss, kind="stable")
+    m = member[order]
+    n_in, n_out = max(1, int(m.sum())), max(1, int((~m).sum()))
+    gap = np.cumsum(m) / n_in - np.cumsum(~m) / n_out
+    return float(max(0.0, gap.max()))
+
+
+def membership(rows: Evidence, resamples: int, seed: int) -> dict[str, Any]:
+    """Loss-threshold membership inference: advantage (TPR - FPR at the best threshold)
+    with a bootstrap interval, and the mean loss of members and of non-members."""
+    import numpy as np
+
+    judged = [e for e in _judged(rows) if "probabilities" in e and "member" in e]
+    out: dict[str, Any] = {"check": "membership", "rows": len(judged),
+                           "errors": len(rows) - len(judged)}
+    if not judged:
+        return out
+    loss = np.asarray([-math.log(max(e["probabilities"].get(e["label"], 0.0), 1e-12))
+                       for e in judged])
+    member = np.asarray([bool(e["member"]) for e in judged])
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(resamples):
+        pick = rng.integers(0, len(loss), len(loss))
+        draws.append(_advantage(loss[pick], member[pick]))
+    out.update(advantage=_interval(_advantage(loss, member), draws),
+               members=int(member.sum()), nonmembers=int((~member).sum()),
+               mean_loss_members=round(float(loss[member].mean()), 6),
+               mean_loss_nonmembers=round(float(loss[~member].mean()), 6))
+    return out
+
+
 # --- what a gate policy can set thresholds on ---------------------------------------------
 
 LOWER_IS_BETTER = {"ece", "mce", "brier", "demographic_parity_difference",
-                   "equalized_odds_difference", "counterfactual_flip_rate"}
+                   "equalized_odds_difference", "counterfactual_flip_rate",
+                   "membership_advantage"}
 
 
 def gate_values(m: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -230,7 +267,8 @@ def gate_values(m: dict[str, Any]) -> dict[str, dict[str, Any]]:
     evasion `robust_accuracy@BUDGET`, `clean_accuracy`; calibration `ece`, `mce`, `brier`,
     `accuracy`; fairness `demographic_parity_difference` / `_ratio`,
     `equalized_odds_difference` / `_ratio` (the worst over the sensitive features, and
-    `NAME[FEATURE]` for one), `counterfactual_flip_rate`."""
+    `NAME[FEATURE]` for one), `counterfactual_flip_rate`; membership
+    `membership_advantage`."""
     out: dict[str, dict[str, Any]] = {}
 
     def put(name: str, stat: dict[str, Any], base: str | None = None) -> None:
@@ -248,6 +286,8 @@ def gate_values(m: dict[str, Any]) -> dict[str, dict[str, Any]]:
     elif check == "calibration":
         for name in ("ece", "mce", "brier", "accuracy"):
             put(name, m[name])
+    elif check == "membership":
+        put("membership_advantage", m["advantage"])
     elif check == "fairness":
         put("counterfactual_flip_rate", m["counterfactual_flip_rate"])
         names = ("demographic_parity_difference", "demographic_parity_ratio",

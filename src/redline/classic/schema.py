@@ -35,7 +35,9 @@ class ClassicTaxonomy(Taxonomy):
 class DatasetSpec(Strict):
     """Where a check's rows come from: the generated credit set, or a CSV file."""
 
-    generator: Literal["credit"] | None = "credit"
+    generator: Literal["credit", "reviews"] | None = Field(
+        "credit", description="credit: tabular with a sensitive attribute; reviews: short "
+        "texts labelled pos/neg")
     rows: int = Field(200, ge=10, le=100_000, description="rows generated (or the first "
                       "rows of the CSV)")
     seed: int | None = Field(None, ge=0, description="generator seed (default: from the "
@@ -44,6 +46,7 @@ class DatasetSpec(Strict):
     shift: float = Field(0.0, ge=0, le=5, description="credit: covariate shift")
     csv: str | None = Field(None, description="a CSV file (relative: to the working dir)")
     label: str | None = Field(None, description="CSV: the true-label column")
+    text: str | None = Field(None, description="CSV: the column a text model reads")
     sensitive: list[str] = Field(default_factory=list, description="CSV: sensitive columns")
     categorical: list[str] = Field(default_factory=list,
                                    description="CSV: columns that are categories")
@@ -58,17 +61,21 @@ class DatasetSpec(Strict):
 
 @functools.lru_cache(maxsize=32)
 def _load(spec_json: str, run_seed: int) -> Any:
-    from redline.classic.data import credit, from_csv
+    from redline.classic.data import credit, from_csv, reviews
 
     spec = DatasetSpec.model_validate_json(spec_json)
     if spec.csv is not None:
         assert spec.label is not None
         data = from_csv(Path(spec.csv), spec.label, tuple(spec.sensitive),
-                        tuple(spec.categorical), spec.favourable)
+                        tuple(spec.categorical), spec.favourable, spec.text)
         return data if len(data.rows) <= spec.rows else type(data)(
             **{**data.__dict__, "rows": data.rows[:spec.rows], "labels": data.labels[:spec.rows]})
-    seed = spec.seed if spec.seed is not None else run_seed
-    return credit(rows=spec.rows, seed=seed + 1_000_003, bias=spec.bias, shift=spec.shift)
+    # a seed given is the generator's own (the demo model's training set is seed 20240611);
+    # by default the rows are drawn from the run seed
+    seed = spec.seed if spec.seed is not None else run_seed + 1_000_003
+    if spec.generator == "reviews":
+        return reviews(rows=spec.rows, seed=seed)
+    return credit(rows=spec.rows, seed=seed, bias=spec.bias, shift=spec.shift)
 
 
 class ClassifierScenario(Scenario):
@@ -98,6 +105,10 @@ class ClassifierScenario(Scenario):
     def chain_label(self) -> str:
         return self.kind
 
+    def reference_extra(self, index: int) -> dict[str, Any]:
+        """More of what the detectors compare with, for row `index` (a kind's own)."""
+        return {}
+
     def make_attempts(self, run_seed: int, seq: int) -> Iterator[Any]:
         from redline.attempts import digest
         from redline.models import Attempt
@@ -105,19 +116,35 @@ class ClassifierScenario(Scenario):
         data = self.data(run_seed)
         label = (self.chain_label(),)
         for i, (row, truth) in enumerate(self.rows(run_seed)):
-            attempt_id = digest(self.id, self.version, label, row, truth, run_seed)[:24]
+            # the row index too: a dataset may repeat a row
+            attempt_id = digest(self.id, self.version, label, i, row, truth, run_seed)[:24]
             reference = {"label": truth, "row": i, "classes": list(data.classes),
-                         "sensitive": {f: row[f] for f in data.sensitive if f in row}}
+                         "sensitive": {f: row[f] for f in data.sensitive if f in row},
+                         **self.reference_extra(i)}
             yield Attempt(
                 id=attempt_id, seq=seq + i, scenario_id=self.id,
                 scenario_version=self.version, category=self.category,
                 severity=self.severity, input_index=i, chain=label, messages=(),
-                original=json.dumps(row, sort_keys=True), payload={"features": row},
-                reference=reference)
+                original=json.dumps(row, sort_keys=True), reference=reference,
+                payload={"text": row[data.text]} if data.text else {"features": row})
 
     def metrics(self, verdicts: list[tuple[str, dict[str, Any]]], run_seed: int
                 ) -> dict[str, Any]:
         raise NotImplementedError
+
+
+SYNONYMS = Path(__file__).parent / "synonyms.txt"
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_synonyms() -> dict[str, list[str]]:
+    """The shipped synonym list (`word: synonym, synonym`), for text evasion."""
+    out: dict[str, list[str]] = {}
+    for line in SYNONYMS.read_text(encoding="utf-8").splitlines():
+        word, sep, rest = line.partition(":")
+        if sep and not word.startswith("#"):
+            out[word.strip()] = [w.strip() for w in rest.split(",") if w.strip()]
+    return out
 
 
 def _default_detector(name: str) -> Any:
@@ -129,9 +156,10 @@ class EvasionScenario(ClassifierScenario):
     """Seeded black-box evasion: how small a perturbation flips each row's decision."""
 
     kind: Literal["evasion"] = "evasion"  # type: ignore[assignment]
-    method: Literal["noise", "boundary", "categorical"] = Field(
+    method: Literal["noise", "boundary", "categorical", "text"] = Field(
         "noise", description="noise: random L-inf noise per budget; boundary: "
-        "HopSkipJump-style decision-boundary search (L2); categorical: flip k categories")
+        "HopSkipJump-style decision-boundary search (L2); categorical: flip k categories; "
+        "text: k typos, swapped letters or synonyms")
     budgets: list[float] = Field(
         default_factory=lambda: [0.1, 0.25, 0.5, 1.0], min_length=1,
         description="perturbation sizes, in standard deviations of each numeric feature "
@@ -162,6 +190,8 @@ class EvasionScenario(ClassifierScenario):
     def _budgets_ascend(self) -> EvasionScenario:
         if any(b <= 0 for b in self.budgets) or self.budgets != sorted(set(self.budgets)):
             raise ValueError("budgets must be positive and strictly ascending")
+        if self.method in ("categorical", "text") and any(b != int(b) for b in self.budgets):
+            raise ValueError(f"{self.method} budgets count changes: whole numbers")
         if self.judged_at is not None and self.judged_at not in self.budgets:
             raise ValueError(f"judged_at {self.judged_at} is not one of the budgets")
         return self
@@ -176,6 +206,9 @@ class EvasionScenario(ClassifierScenario):
     def strategy_choice(self) -> tuple[str, dict[str, Any]]:
         data = self.data(0)
         sensitive = set(data.sensitive)
+        if self.method == "text":
+            return "evasion-text", {"budgets": self.budgets, "samples": self.samples,
+                                    "synonyms": shipped_synonyms()}
         if self.method == "categorical":
             cats = {f: list(v) for f, v in data.categories.items()
                     if f not in sensitive and (self.features is None or f in self.features)}
@@ -268,3 +301,34 @@ class FairnessScenario(ClassifierScenario):
         data = self.data(run_seed)
         favourable = self.favourable or data.favourable or data.classes[-1]
         return fairness(verdicts, favourable, self.four_fifths, self.resamples, seed=run_seed)
+
+
+@plugin("scenario", "membership")
+class MembershipScenario(ClassifierScenario):
+    """Membership inference by loss threshold (Yeom et al. 2018): rows the model was trained
+    on (`members`) against fresh rows of the same kind (`dataset`); the advantage is the
+    best TPR - FPR of "member when the loss is at most t" over every t."""
+
+    kind: Literal["membership"] = "membership"  # type: ignore[assignment]
+    members: DatasetSpec = Field(
+        default_factory=lambda: DatasetSpec(rows=3000, seed=20240611),
+        description="the training rows (default: the demo-classifier's own training set)")
+    per_side: int = Field(200, ge=10, le=50_000, description="rows taken from each side")
+    resamples: int = Field(300, ge=50, le=10_000, description="bootstrap resamples")
+    detectors: list[DetectorSpec] = _default_detector("classifier_label")  # type: ignore[assignment]
+
+    def rows(self, run_seed: int) -> list[tuple[dict[str, Any], str]]:
+        inside = _load(self.members.model_dump_json(), run_seed)
+        outside = self.data(run_seed)
+        take = self.per_side
+        pairs = list(zip(inside.rows, inside.labels, strict=True))[:take]
+        return pairs + list(zip(outside.rows, outside.labels, strict=True))[:take]
+
+    def reference_extra(self, index: int) -> dict[str, Any]:
+        return {"member": index < self.per_side}
+
+    def metrics(self, verdicts: list[tuple[str, dict[str, Any]]], run_seed: int
+                ) -> dict[str, Any]:
+        from redline.classic.metrics import membership
+
+        return membership(verdicts, self.resamples, seed=run_seed)

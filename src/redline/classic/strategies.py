@@ -12,6 +12,8 @@ attempt, so given the recorded replies (a cassette) the same queries are made ag
   along a gradient direction estimated from `directions` probes, each projected back to the
   boundary by binary search; sizes are L2 norms in standard deviations.
 - `evasion-categorical`: k categories changed at once, for each budget k.
+- `evasion-text`: for text models, k edits per try for each budget k: keyboard typos,
+  swapped adjacent letters, synonyms from the shipped list (`synonyms.txt`).
 - `counterfactual`: the row again with only a sensitive feature changed, for each other
   value.
 """
@@ -214,3 +216,82 @@ async def counterfactual(attempt: Attempt, sensitive: dict[str, list[str]]) -> C
             if value != base.get(feature):
                 yield query(attempt, {**base, feature: value}, "counterfactual", 1.0,
                             feature=feature, value=value)
+
+
+# --- text models ------------------------------------------------------------------------
+
+KEYBOARD = ["qwertyuiop", "asdfghjkl", "zxcvbnm"]
+
+
+def _neighbours(ch: str) -> str:
+    for r, row in enumerate(KEYBOARD):
+        c = row.find(ch.lower())
+        if c < 0:
+            continue
+        near = row[max(0, c - 1):c] + row[c + 1:c + 2]
+        for other in (r - 1, r + 1):
+            if 0 <= other < len(KEYBOARD):
+                near += KEYBOARD[other][max(0, c - 1):c + 2]
+        return near
+    return ""
+
+
+def edit(text: str, rng: random.Random, synonyms: Mapping[str, list[str]]) -> str:
+    """One edit: a keyboard typo, two adjacent letters swapped, or a word replaced by a
+    synonym from the shipped list (a kind that cannot apply falls to the next)."""
+    words = text.split(" ")
+    kinds = ["synonym", "typo", "swap"]
+    rng.shuffle(kinds)
+    for kind in kinds:
+        if kind == "synonym":
+            spots = [i for i, w in enumerate(words) if w.lower().strip(".,!?") in synonyms]
+            if spots:
+                i = rng.choice(spots)
+                core = words[i].lower().strip(".,!?")
+                words[i] = words[i].lower().replace(core, rng.choice(synonyms[core]))
+                return " ".join(words)
+            continue
+        spots = [i for i, ch in enumerate(text) if ch.isalpha()
+                 and (kind == "typo" or (i + 1 < len(text) and text[i + 1].isalpha()))]
+        if not spots:
+            continue
+        i = rng.choice(spots)
+        if kind == "swap":
+            return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+        near = _neighbours(text[i])
+        if near:
+            return text[:i] + rng.choice(near) + text[i + 1:]
+    return text
+
+
+class TextParams(Params):
+    budgets: list[float] = Field(min_length=1)
+    samples: int = Field(8, ge=1)
+    synonyms: dict[str, list[str]]
+
+
+@plugin("strategy", "evasion-text", params=TextParams)
+async def text_edits(attempt: Attempt, budgets: list[float], samples: int,
+                     synonyms: dict[str, list[str]]) -> Conversation:
+    """k edits (typos, swapped letters, synonyms) for each budget k; stops at the first
+    flip. Requests carry `{"text": ...}`."""
+    rng = seeded_rng("evasion-text", attempt.id)
+    ref = attempt.reference or {}
+    base = str((attempt.payload or {}).get("text", ""))
+    label, classes = str(ref.get("label")), ref.get("classes")
+
+    def ask(text: str, size: float) -> TargetRequest:
+        return TargetRequest(attempt_id=attempt.id, payload={
+            "text": text, "perturbation": {"method": "text" if size else "none",
+                                           "size": size}})
+
+    clean = decision((yield ask(base, 0.0)), classes)
+    if clean != label:
+        return
+    for budget in budgets:
+        for _ in range(samples):
+            text = base
+            for _ in range(int(budget)):
+                text = edit(text, rng, synonyms)
+            if decision((yield ask(text, budget)), classes) != clean:
+                return

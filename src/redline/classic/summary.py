@@ -24,6 +24,9 @@ def headline(m: dict[str, Any]) -> str:
     if check == "calibration":
         return (f"{m.get('slice', '')}: ECE {_ci(m['ece'])}, MCE {m['mce']['value']:.3f}, "
                 f"Brier {m['brier']['value']:.3f}, acc {m['accuracy']['value']:.2f}")
+    if check == "membership":
+        return (f"loss-threshold advantage {_ci(m['advantage'])} (mean loss members "
+                f"{m['mean_loss_members']:.3f}, others {m['mean_loss_nonmembers']:.3f})")
     if check == "fairness":
         parts = []
         for name, f in m.get("features", {}).items():
