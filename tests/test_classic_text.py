@@ -124,3 +124,27 @@ def test_membership_advantage_tells_an_overfit_model_from_the_demo(tmp_path: Pat
                                    "db": str(tmp_path / "r.db"),
                                    "out": str(tmp_path / "o")})).run.summary["metrics"]
     assert demo["t-mia"]["advantage"]["value"] < overfit["advantage"]["value"]
+
+
+def test_a_synthetic_cohort_the_model_never_saw_shows_no_disparity(tmp_path: Path) -> None:
+    suite = tmp_path / "s"
+    suite.mkdir()
+    (suite / "f.yaml").write_text(HEADER.format(id="t-cohort", kind="fairness",
+                                                category="fairness")
+                                  + "dataset: {rows: 300, cohort: {name: region, "
+                                  "values: [north, south], seed: 4}}\nresamples: 100\n")
+    result = scan(load_config(None, {"target": "demo-classifier", "suite": str(suite),
+                                     "db": str(tmp_path / "r.db"),
+                                     "out": str(tmp_path / "o")}))
+    m = result.run.summary["metrics"]["t-cohort"]
+    region = m["features"]["region"]
+    assert set(region["groups"]) == {"north", "south"}
+    assert region["demographic_parity_difference"]["low"] < 0.05  # no real gap
+    assert m["features"]["group"]["demographic_parity_difference"]["low"] > 0.05
+    store = Store(tmp_path / "r.db")
+    try:
+        flips = [f for _, v in store.scenario_verdicts(result.run.id, "t-cohort")
+                 for f in json.loads(v)[0]["evidence"]["flips"]]
+    finally:
+        store.close()
+    assert flips and all(f["feature"] == "group" for f in flips)

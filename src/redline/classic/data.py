@@ -188,3 +188,18 @@ def missing_feature(data: Dataset, pairs: list[tuple[dict[str, Any], str]], seed
         gone = rng.choice(data.numeric)
         out.append(({**row, gone: round(means[gone], 6)}, label))
     return out
+
+
+def with_cohort(data: Dataset, name: str, values: tuple[str, ...], seed: int) -> Dataset:
+    """The dataset with a synthetic cohort column `name` (each row's value drawn from a
+    generator seeded by `seed`) added as a sensitive feature."""
+    import random
+
+    if name in data.features:
+        raise UsageError(f"dataset {data.name}: cohort {name!r} is already a feature")
+    rng = random.Random(f"cohort/{seed}")
+    rows = [{**row, name: rng.choice(values)} for row in data.rows]
+    return Dataset(data.name, rows, data.labels, data.numeric,
+                   {**data.categories, name: values}, data.classes, (*data.sensitive, name),
+                   data.favourable, {**data.describe, "cohort": {"name": name, "seed": seed}},
+                   data.text)

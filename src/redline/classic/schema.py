@@ -32,6 +32,15 @@ class ClassicTaxonomy(Taxonomy):
     owasp: list[str] = Field(default_factory=list)
 
 
+class CohortSpec(Strict):
+    """A synthetic cohort: each row drawn into one of `values` from a fixed seed, as a
+    sensitive feature the model never saw (a control: no real disparity is expected)."""
+
+    name: str = Field("cohort", min_length=1)
+    values: list[str] = Field(default_factory=lambda: ["x", "y"], min_length=2)
+    seed: int = Field(0, ge=0)
+
+
 class DatasetSpec(Strict):
     """Where a check's rows come from: the generated credit set, or a CSV file."""
 
@@ -51,6 +60,8 @@ class DatasetSpec(Strict):
     categorical: list[str] = Field(default_factory=list,
                                    description="CSV: columns that are categories")
     favourable: str | None = Field(None, description="CSV: the favourable class")
+    cohort: CohortSpec | None = Field(None, description="add a synthetic cohort column "
+                                      "(seeded) as a sensitive feature")
 
     @model_validator(mode="after")
     def _csv_needs_label(self) -> DatasetSpec:
@@ -61,9 +72,19 @@ class DatasetSpec(Strict):
 
 @functools.lru_cache(maxsize=32)
 def _load(spec_json: str, run_seed: int) -> Any:
-    from redline.classic.data import credit, from_csv, reviews
+    from redline.classic.data import with_cohort
 
     spec = DatasetSpec.model_validate_json(spec_json)
+    data = _rows_of(spec, run_seed)
+    if spec.cohort is not None:
+        c = spec.cohort
+        data = with_cohort(data, c.name, tuple(c.values), c.seed)
+    return data
+
+
+def _rows_of(spec: DatasetSpec, run_seed: int) -> Any:
+    from redline.classic.data import credit, from_csv, reviews
+
     if spec.csv is not None:
         assert spec.label is not None
         data = from_csv(Path(spec.csv), spec.label, tuple(spec.sensitive),
@@ -290,8 +311,10 @@ class FairnessScenario(ClassifierScenario):
 
     @model_validator(mode="after")
     def _needs_sensitive(self) -> FairnessScenario:
-        if self.dataset.csv is not None and not self.dataset.sensitive:
-            raise ValueError("a fairness check needs the dataset's 'sensitive' columns")
+        spec = self.dataset
+        if spec.csv is not None and not spec.sensitive and spec.cohort is None:
+            raise ValueError("a fairness check needs the dataset's 'sensitive' columns "
+                             "(or a synthetic 'cohort')")
         return self
 
     def metrics(self, verdicts: list[tuple[str, dict[str, Any]]], run_seed: int
