@@ -173,3 +173,33 @@ def test_a_csv_dataset_reads_numbers_and_categories(tmp_path: Path) -> None:
     assert data.rows[2] == {"income": 15.5, "region": "n"} and data.classes == ("bad", "ok")
     with pytest.raises(UsageError, match=r"loans\.csv:1: no column 'label'"):
         from_csv(path, label="label")
+
+
+def test_without_the_classic_extra_the_demo_is_a_usage_error(monkeypatch: Any) -> None:
+    from redline.classic.estimator import demo_classifier
+
+    demo_classifier.cache_clear()
+    for name in ("sklearn", "sklearn.linear_model"):
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(UsageError, match=r"needs sklearn: install the classic extra"):
+        target_for("demo-classifier")
+    monkeypatch.undo()
+    demo_classifier.cache_clear()
+
+
+def test_without_fairlearn_the_fairness_metrics_say_so_and_gate_rules_fail_closed(
+        monkeypatch: Any) -> None:
+    from redline.classic.schema import FairnessScenario
+
+    check = FairnessScenario.model_validate({
+        "id": "t-f", "version": 1, "kind": "fairness", "title": "A check", "objective": "x y",
+        "category": "fairness", "severity": "high", "author": "t",
+        "expected": "handle_gracefully", "remediation": "fix", "rollback": "keep",
+        "dataset": {"rows": 20}})
+    for name in ("fairlearn", "fairlearn.metrics"):
+        monkeypatch.setitem(sys.modules, name, None)
+    m = check.metrics([("pass", {"label": "approve", "predicted": "approve"})], 0)
+    assert m["rows"] == 0 and "pip install 'redline[classic]'" in m["unavailable"]
+    from redline.classic.metrics import gate_values
+
+    assert gate_values(m) == {}  # nothing measured: a metric rule on it blocks

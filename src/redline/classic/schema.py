@@ -319,11 +319,17 @@ class FairnessScenario(ClassifierScenario):
 
     def metrics(self, verdicts: list[tuple[str, dict[str, Any]]], run_seed: int
                 ) -> dict[str, Any]:
-        from redline.classic.metrics import fairness
-
         data = self.data(run_seed)
         favourable = self.favourable or data.favourable or data.classes[-1]
-        return fairness(verdicts, favourable, self.four_fifths, self.resamples, seed=run_seed)
+        try:
+            from redline.classic.metrics import fairness
+
+            return fairness(verdicts, favourable, self.four_fifths, self.resamples,
+                            seed=run_seed)
+        except ImportError as exc:  # the run is kept; its gate rules then fail closed
+            return {"check": "fairness", "rows": 0, "errors": len(verdicts),
+                    "unavailable": f"{exc.name or exc} is not installed: pip install "
+                    "'redline[classic]'"}
 
 
 @plugin("scenario", "membership")

@@ -12,6 +12,8 @@ def _ci(m: dict[str, Any], digits: int = 3) -> str:
 def headline(m: dict[str, Any]) -> str:
     """What a check found, in one line (values with their 95% intervals)."""
     check = m.get("check")
+    if m.get("unavailable"):
+        return f"not measured: {m['unavailable']}"
     if not m.get("rows"):
         return f"no judged rows ({m.get('errors', 0)} errors)"
     if check == "evasion":

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -250,8 +251,23 @@ def _build_classifier(config: ClassifierConfig, seed: int | None) -> Target:
     from redline.classic.estimator import load_model
     from redline.classic.target import ClassifierTarget
 
-    model = load_model(config.model, config.classes, config.features)
+    with _needs_classic("classifier"):
+        model = load_model(config.model, config.classes, config.features)
     return ClassifierTarget(model, spec=f"classifier:{config.model}")
+
+
+@contextlib.contextmanager
+def _needs_classic(kind: str) -> Iterator[None]:
+    """A missing scikit-learn/joblib is a usage error naming the extra, not a traceback."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if missing not in ("sklearn", "joblib", "scipy", "numpy", "pandas"):
+            raise
+        raise UsageError(f"the {kind} target needs {missing}: install the classic extra "
+                         "(pip install 'redline[classic]', or requirements/local.txt)"
+                         ) from None
 
 
 @target_kind("demo-classifier", DemoClassifierConfig, "demo-classifier", lambda rest, spec: {},
@@ -260,8 +276,9 @@ def _build_demo_classifier(config: DemoClassifierConfig, seed: int | None) -> Ta
     from redline.classic.estimator import demo_classifier
     from redline.classic.target import ClassifierTarget
 
-    return ClassifierTarget(demo_classifier(config.rows, config.seed), spec="demo-classifier",
-                            kind="demo-classifier")
+    with _needs_classic("demo-classifier"):
+        model = demo_classifier(config.rows, config.seed)
+    return ClassifierTarget(model, spec="demo-classifier", kind="demo-classifier")
 
 
 DemoConfig.model_rebuild()
