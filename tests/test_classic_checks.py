@@ -226,15 +226,25 @@ def test_an_http_scoring_service_gets_the_same_metrics_as_the_model_in_process(
     ("method: warp\n", "method"),
     ("inputs: [hello]\n", "takes its rows from 'dataset'"),
 ])
-def test_bad_check_files_are_located_usage_errors(tmp_path: Path, body: str,
-                                                  message: str) -> None:
+def test_bad_check_files_are_located_errors(tmp_path: Path, body: str, message: str) -> None:
+    from redline.catalog import load_scenarios
+    from redline.errors import InputFileError
+
+    path = tmp_path / "x.yaml"
+    path.write_text(HEADER.format(id="t-bad", kind="evasion", category="evasion") + body)
+    with pytest.raises(InputFileError, match=r"x\.yaml:\d+") as caught:
+        load_scenarios([path])
+    assert message in str(caught.value)
+
+
+def test_a_bad_check_file_exits_2_without_a_traceback(tmp_path: Path) -> None:
     suite = tmp_path / "bad"
     suite.mkdir()
     (suite / "x.yaml").write_text(HEADER.format(id="t-bad", kind="evasion",
-                                                category="evasion") + body)
+                                                category="evasion") + "budgets: [0.5, 0.1]\n")
     proc = subprocess.run([sys.executable, "-m", "redline", "scan", "-t", "demo-classifier",
                            "-s", str(suite), "--no-progress", "--db", str(tmp_path / "d.db")],
                           cwd=tmp_path, text=True, capture_output=True, timeout=120)
     assert proc.returncode == 2, proc.stderr
-    assert "x.yaml" in proc.stderr and message in proc.stderr
+    assert "x.yaml" in proc.stderr and "strictly ascending" in proc.stderr
     assert "Traceback" not in proc.stderr
