@@ -12,6 +12,7 @@ from redline.safetext import safe
 # importing registers the commands, in the order `redline --help` lists them
 from redline.cli import scan, catalog, runs, review, serve, evidence, gate, cascade, judges  # noqa: F401
 from redline.cli import monitor  # noqa: F401
+from redline.cli import view  # noqa: F401
 from redline.cli import plugins  # noqa: F401
 # isort: on
 from redline.cli.base import app, console, err_console

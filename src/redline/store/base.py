@@ -15,7 +15,7 @@ from typing import Any
 from redline.audit import plan_digest, record_digest
 from redline.errors import RedlineError
 from redline.store.chain import Chain
-from redline.store.queries import Queries
+from redline.store.queries import Queries, ViewQueries
 from redline.store.reads import Reads
 from redline.store.records import RESULT_COLUMNS, RESULT_NAMES, dumps, dumps_text, utc_now
 from redline.store.schema import MIGRATIONS, Migration, pending
@@ -34,7 +34,7 @@ def is_url(location: object) -> bool:
     return isinstance(location, str) and backend_name(location) != "sqlite"
 
 
-class Store(Reads, Chain, Queries):
+class Store(Reads, Chain, Queries, ViewQueries):
     """A run store. `Store(location)` returns the backend's subclass for that location."""
 
     def __new__(cls, location: Any = None, *args: Any, **kwargs: Any) -> Store:

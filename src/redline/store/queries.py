@@ -4,7 +4,9 @@ gate and the reports stay as they are."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from redline.store.access import SqlAccess
@@ -117,3 +119,86 @@ class Queries(SqlAccess):
                 " ORDER BY seq", (run_id, *chunk))
             for row in rows:
                 yield dict(zip(names, row, strict=True))
+
+
+def contains(needle: str, columns: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """` AND (...)`: any of these columns, lower-cased, contains `needle` (LIKE, escaped)."""
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    cond = " OR ".join(f"lower({c}) LIKE ? ESCAPE '\\'" for c in columns)
+    return f" AND ({cond})", (f"%{escaped}%",) * len(columns)
+
+
+@dataclass(frozen=True)
+class ResultFilter:
+    """Which of a run's results a listing shows: exact fields, and `text`, a case-insensitive
+    substring of the attempt id, scenario id, transcript, replies or error."""
+
+    outcome: str | None = None
+    category: str | None = None
+    scenario: str | None = None
+    severity: str | None = None
+    text: str | None = None
+
+    def where(self) -> tuple[str, tuple[Any, ...]]:
+        """SQL conditions (ANDed after `run_id = ?`) and their arguments."""
+        parts, args = [], []
+        for column, value in (("outcome", self.outcome), ("category", self.category),
+                              ("scenario_id", self.scenario), ("severity", self.severity)):
+            if value:
+                parts.append(f" AND {column} = ?")
+                args.append(value)
+        if self.text:
+            # JSON columns hold the text JSON-escaped: search for it as it is stored
+            needle = json.dumps(self.text.lower(), ensure_ascii=False)[1:-1]
+            cond, more = contains(needle, ("attempt_id", "scenario_id", "transcript",
+                                           "responses", "error"))
+            parts.append(cond)
+            args += more
+        return "".join(parts), tuple(args)
+
+
+LISTED_COLUMNS = ("seq", "attempt_id", "scenario_id", "category", "severity", "chain",
+                  "outcome", "error", "tries", "latency_ms")
+
+
+class ViewQueries(SqlAccess):
+    """Paged reads behind `redline view`: a page costs the same in a run of any size."""
+
+    def result_page(self, run_id: str, found: ResultFilter, after: int | None = None,
+                    before: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Up to `limit` listed columns of the matching results in plan order, those after
+        plan position `after` (or, with `before`, the last ones before it)."""
+        where, args = found.where()
+        if before is not None:
+            where, args, order = where + " AND seq < ?", (*args, before), "DESC"
+        else:
+            where, args, order = where + " AND seq > ?", (*args, -1 if after is None
+                                                            else after), "ASC"
+        cur = self._rows(
+            f"SELECT {', '.join(LISTED_COLUMNS)} FROM results WHERE run_id = ?{where}"
+            f" ORDER BY seq {order} LIMIT ?", (run_id, *args, int(limit)))
+        rows = [dict(zip(LISTED_COLUMNS, row, strict=True)) for row in cur]
+        for row in rows:
+            row["chain"] = json.loads(row["chain"])
+        return rows[::-1] if before is not None else rows
+
+    def result_count(self, run_id: str, found: ResultFilter) -> int:
+        where, args = found.where()
+        row = self._row(f"SELECT count(*) FROM results WHERE run_id = ?{where}",
+                        (run_id, *args))
+        return int(row[0]) if row else 0
+
+    def run_ids_page(self, offset: int, limit: int, text: str | None = None,
+                     status: str | None = None) -> tuple[list[str], int]:
+        """Run ids newest first, those whose id, target or suite contain `text` (and with
+        this status), one page of them, and how many match in all."""
+        where, args = " WHERE 1 = 1", ()
+        if status:
+            where, args = where + " AND status = ?", (status,)
+        if text:
+            cond, more = contains(text.lower(), ("id", "target", "suite"))
+            where, args = where + cond, args + more
+        total = self._row(f"SELECT count(*) FROM runs{where}", args)
+        cur = self._rows(f"SELECT id FROM runs{where} ORDER BY created_at DESC, id DESC"
+                         " LIMIT ? OFFSET ?", (*args, int(limit), int(offset)))
+        return [r[0] for r in cur], int(total[0]) if total else 0
