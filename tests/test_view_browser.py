@@ -97,3 +97,26 @@ def test_no_target_script_runs_and_nothing_loads_from_elsewhere(page: Any,
     assert page.evaluate(
         "getComputedStyle(document.querySelector('header')).display") == "flex"
     assert not [e for e in page.console_errors if "Content Security Policy" in e]
+
+
+def test_gate_compare_risks_and_verify_pages(page: Any, site: dict[str, Any]) -> None:
+    url, leaky, patched = site["url"], site["leaky"], site["patched"]
+    page.goto(url + f"/runs/{leaky}")
+    page.locator("a", has_text="gate decision").click()
+    assert page.locator("#verdict").inner_text().startswith(("BLOCK", "ROLLBACK"))
+    assert "Wilson" in page.locator("#reasons").inner_text()
+    page.goto(url + f"/runs/{leaky}")
+    page.locator("a", has_text="chain verification").click()
+    assert page.locator("#verify-status").inner_text().startswith("VERIFIED")
+    page.goto(url + "/")
+    page.select_option("select[name=base]", leaky)
+    page.select_option("select[name=cand]", patched)
+    page.locator("form[action='/compare'] button").click()
+    assert int(page.locator("#fixed-count").inner_text()) > 0
+    assert int(page.locator("#newly-count").inner_text()) > 0
+    page.locator("#newly-failing a").first.click()
+    assert page.locator("#outcome").inner_text() == "fail"
+    page.locator("header a", has_text="risk register").click()
+    assert "benign-q" in page.locator("#risks").inner_text()
+    assert not page.dialogs
+    assert all(r.startswith(url + "/") for r in page.requests), page.requests

@@ -18,9 +18,9 @@ from starlette.staticfiles import StaticFiles
 
 from redline import __version__
 from redline.errors import RedlineError, UsageError
-from redline.gate.policy import Policy
+from redline.gate.policy import Policy, load_policy
 from redline.store import Store
-from redline.view import pages
+from redline.view import decisions, pages
 from redline.view.guard import Guard
 
 HERE = Path(__file__).parent
@@ -110,15 +110,37 @@ def _attempt(store: Store, request: Request) -> tuple[str, dict[str, Any] | None
                                                  request.path_params["attempt"])
 
 
+def _judging(policy: Policy) -> list[tuple[str, Callable[[Store, Request],
+                                                        tuple[str, dict[str, Any] | None]]]]:
+    """The pages that judge with the policy: gate, compare, risks; and verify."""
+    def gate(store: Store, request: Request) -> tuple[str, dict[str, Any] | None]:
+        return "gate.html.j2", decisions.gate_page(store, policy, request.path_params["run"],
+                                                   request.query_params)
+
+    def compare(store: Store, request: Request) -> tuple[str, dict[str, Any] | None]:
+        return "compare.html.j2", decisions.compare_page(store, policy, request.query_params)
+
+    def risks(store: Store, request: Request) -> tuple[str, dict[str, Any] | None]:
+        return "risks.html.j2", decisions.risks_page(store, policy, request.query_params)
+
+    def verify(store: Store, request: Request) -> tuple[str, dict[str, Any] | None]:
+        return "verify.html.j2", decisions.verify_page(store, request.path_params["run"])
+
+    return [("/runs/{run}/gate", gate), ("/compare", compare), ("/risks", risks),
+            ("/runs/{run}/verify", verify)]
+
+
 def build_app(opener: Callable[[], Store], token: str | None = None,
               policy: Policy | None = None) -> Guard:
     """The viewer as an ASGI app; `opener` opens the store (once per server thread); the
     gate, comparison and risk pages judge with `policy` (default: the bundled one)."""
     stores = Stores(opener)
+    judging = _judging(policy or load_policy([]))
     routes = [
         Route("/", _page(_runs, stores)),
         Route("/runs/{run}", _page(_run, stores)),
         Route("/runs/{run}/attempts/{attempt}", _page(_attempt, stores)),
+        *(Route(path, _page(build, stores)) for path, build in judging),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 

@@ -64,7 +64,7 @@ def _choice(params: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> s
     return value
 
 
-def _text(params: Mapping[str, str], name: str) -> str | None:
+def text_param(params: Mapping[str, str], name: str) -> str | None:
     value = (params.get(name) or "").strip()
     return value[:MAX_QUERY_CHARS] or None
 
@@ -80,8 +80,8 @@ def run_row(run: RunInfo) -> dict[str, Any]:
 
 def runs_page(store: Store, params: Mapping[str, str]) -> dict[str, Any]:
     offset = max(0, _int(params, "offset") or 0)
-    text = _text(params, "q")
-    status = _text(params, "status")
+    text = text_param(params, "q")
+    status = text_param(params, "status")
     ids, total = store.run_ids_page(offset, RUNS_PAGE_SIZE, text, status)
     return {"runs": [run_row(store.get_run(i)) for i in ids], "total": total,
             "offset": offset, "size": RUNS_PAGE_SIZE, "q": text or "", "status": status or "",
@@ -103,9 +103,10 @@ def tallies(store: Store, run_id: str) -> tuple[dict[str, Tally], dict[str, dict
 
 def result_filter(params: Mapping[str, str]) -> ResultFilter:
     return ResultFilter(outcome=_choice(params, "outcome", OUTCOMES),
-                        category=_text(params, "category"), scenario=_text(params, "scenario"),
+                        category=text_param(params, "category"),
+                        scenario=text_param(params, "scenario"),
                         severity=_choice(params, "severity", SEVERITIES),
-                        text=_text(params, "q"))
+                        text=text_param(params, "q"))
 
 
 def run_page(store: Store, ref: str, params: Mapping[str, str]) -> dict[str, Any]:
