@@ -62,10 +62,3 @@ def shared_model_loader(smollm2: LoadedModel,
     monkeypatch.setattr(local_llm, "load_model", load)
     return load
 
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`--dist loadgroup`), the tests that use the real model run on one
-    worker, so that the model is loaded once, not once per worker."""
-    for item in items:
-        if "smollm2" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("smollm2"))
