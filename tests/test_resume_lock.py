@@ -15,7 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-SLOW = "import time\n\ndef slow(messages):\n    time.sleep(0.4)\n    return 'fine'\n"
+# each reply takes 0.2 s, and none comes while a file `hold` exists in the scan's directory:
+# the test holds a scan mid-run, so that it is still running however loaded the machine is
+SLOW = ("import os, time\n\ndef slow(messages):\n    time.sleep(0.2)\n"
+        "    while os.path.exists('hold'):\n        time.sleep(0.05)\n    return 'fine'\n")
 
 
 def start(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
@@ -46,6 +49,8 @@ def test_a_second_resume_of_a_run_is_refused(tmp_path: Path) -> None:
     scan = ["-t", "python:slowtarget:slow", "-s", "prompt_injection", "-c", "1"]
     first = start(tmp_path, *scan)
     wait_for_results(tmp_path, 2)
+    hold = tmp_path / "hold"
+    hold.touch()
     # the run is still being scanned: resuming it now is refused, nothing is written
     during = start(tmp_path, "--resume", "latest")
     out, err = during.communicate(timeout=60)
@@ -54,11 +59,14 @@ def test_a_second_resume_of_a_run_is_refused(tmp_path: Path) -> None:
     first.send_signal(signal.SIGKILL)  # dies holding the lock: the kernel releases it
     first.wait(timeout=30)
     killed_at = stored(tmp_path)
+    hold.unlink()
 
     resumed = start(tmp_path, "--resume", "latest")
     wait_for_results(tmp_path, killed_at + 2)
+    hold.touch()  # the resumed run stays mid-run until the second resume has been refused
     second = start(tmp_path, "--resume", "latest")
     out2, err2 = second.communicate(timeout=60)
+    hold.unlink()
     out1, err1 = resumed.communicate(timeout=120)
     assert second.returncode == 2, out2 + err2
     assert f"(pid {resumed.pid})" in err2 and "IntegrityError" not in out2 + err2
