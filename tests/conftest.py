@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from pg_server import BrokenPostgres, NoPostgres, Server, postgres_server
 
 
 @dataclass(frozen=True)
@@ -62,3 +65,24 @@ def shared_model_loader(smollm2: LoadedModel,
     monkeypatch.setattr(local_llm, "load_model", load)
     return load
 
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Server]:
+    """One real PostgreSQL server for the session (tests/pg_server.py). Skipped, with the
+    reason, only where none can be had; a broken install or start is a failure, and so is
+    no server at all with REDLINE_REQUIRE_POSTGRES=1."""
+    try:
+        with postgres_server() as server:
+            yield server
+    except NoPostgres as exc:
+        if isinstance(exc, BrokenPostgres) or os.environ.get("REDLINE_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL store tests cannot run: {exc}")
+        pytest.skip(f"NO POSTGRESQL SERVER, postgres store tests not run: {exc}")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh store location on each backend: a SQLite file, a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "r.db")
+    return request.getfixturevalue("pg_server").new_database()

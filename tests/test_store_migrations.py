@@ -1,9 +1,8 @@
 """Schema versions: every store records its applied migrations, an older store is brought
-up to date on open, a newer one is refused, and writers serialize on the chain head."""
+up to date on open, a newer one is refused (parallel writers: tests/test_store_backends.py)."""
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import sqlite3
 from pathlib import Path
 
@@ -55,34 +54,3 @@ def test_a_store_from_a_newer_redline_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RedlineError, match=f"schema version {SCHEMA_VERSION + 1}, newer"):
         Store(db)
 
-
-def _append_results(db: str, run_id: str, worker: int, batches: int) -> None:
-    from redline.store import Store
-
-    store = Store(db)
-    for b in range(batches):
-        rows = [(run_id, f"w{worker}-b{b}-{i}", worker * 10_000 + b * 10 + i, "s", 1, "c",
-                 "low", "[]", "pass", None, 1, 1.5, None, "{}", "[]", "[]", "[]", "t")
-                for i in range(10)]
-        store.add_results(rows)
-    store.close()
-
-
-def test_writers_in_several_processes_chain_one_run_without_a_break(tmp_path: Path) -> None:
-    """Each transaction reads the chain head under the write lock (BEGIN IMMEDIATE): four
-    processes appending to one run's chain lose no row and leave no fork in it."""
-    db = str(tmp_path / "r.db")
-    store = Store(db)
-    store.create_run("run1", "t", "s", 1, 4 * 5 * 10, {}, {}, [])
-    ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_append_results, args=(db, "run1", w, 5)) for w in range(4)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-        assert p.exitcode == 0
-    assert len(store.done_attempt_ids("run1")) == 200
-    links = store.links("run1")
-    assert [ln.seq for ln in links] == list(range(201))
-    assert store.verify("run1").ok, store.verify("run1").problems[:3]
-    store.close()

@@ -155,7 +155,8 @@ def redacted_config(config: Any) -> Any:
             if key == "headers" and isinstance(value, dict):
                 out[key] = {h: v if str(h).lower() in safe or ENV_REFERENCE.match(str(v))
                             else MASK for h, v in value.items()}
-            elif key in URL_FIELDS and isinstance(value, str):
+            elif (key in URL_FIELDS or (key == "db" and "://" in str(value))) and \
+                    isinstance(value, str):  # a postgresql:// store's password too
                 out[key] = redact_url(value)
             else:
                 out[key] = redacted_config(value)

@@ -44,7 +44,7 @@ BUILTIN_MODULES: dict[str, tuple[str, ...]] = {
     "fault": ("redline.cascade.faults",),
     "strategy": ("redline.strategies", "redline.attack.strategies",
                  "redline.classic.strategies"),
-    "store": ("redline.store.sqlite",),
+    "store": ("redline.store.sqlite", "redline.store.postgres"),
     "scenario": ("redline.catalog.schema", "redline.cascade.schema", "redline.attack.schema",
                  "redline.classic.schema"),
 }

@@ -30,7 +30,7 @@ class ReplayComparison:
         return not self.changed and self.same_digest
 
 
-def replay_run(db: Path, run: str, out: Path) -> ReplayComparison:
+def replay_run(db: str | Path, run: str, out: Path) -> ReplayComparison:
     """Re-run `run` from its recording (no target) and diff verdicts and report digests."""
     store = Store(db)
     try:

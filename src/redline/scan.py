@@ -26,9 +26,9 @@ from redline.engine import EngineSettings, Executor, run_attempts
 from redline.errors import RunAborted, UsageError
 from redline.manifest import build_manifest
 from redline.models import Attempt, AttemptResult
-from redline.paths import check_dir_option, check_file_option, run_dir
+from redline.paths import check_dir_option, run_dir
 from redline.report import write_reports
-from redline.store import BatchWriter, RunInfo, Store, new_run_id
+from redline.store import BatchWriter, RunInfo, Store, db_location, new_run_id
 from redline.summary import ExitCode, ScenarioInfo, Summary, exit_code, summarise
 from redline.targets.base import Target
 from redline.targets.cassette import CassetteTarget
@@ -220,7 +220,7 @@ def scan(config: ScanConfig, on_result: Callable[[AttemptResult], None] | None =
     """
     started = time.perf_counter()
     # where the store and the reports go is checked before anything runs
-    check_file_option(Path(config.db), "--db")
+    location = db_location(config.db)
     check_dir_option(Path(config.out), "--out")
     loaded = None
     if resume is None and replay_of is None:
@@ -228,7 +228,7 @@ def scan(config: ScanConfig, on_result: Callable[[AttemptResult], None] | None =
         suite = load_suite(config.suite)
         loaded = (suite, build_target(config.target, seed=config.seed),
                   live_attacker(config.attacker, suite, config.seed))
-    store = Store(Path(config.db))
+    store = Store(location)
     try:
         with contextlib.ExitStack() as held:
             if resume is not None:

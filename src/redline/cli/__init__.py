@@ -13,6 +13,7 @@ from redline.safetext import safe
 from redline.cli import scan, catalog, runs, review, serve, evidence, gate, cascade, judges  # noqa: F401
 from redline.cli import monitor  # noqa: F401
 from redline.cli import view  # noqa: F401
+from redline.cli import store  # noqa: F401
 from redline.cli import plugins  # noqa: F401
 # isort: on
 from redline.cli.base import app, console, err_console

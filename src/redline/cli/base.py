@@ -26,20 +26,20 @@ app.add_typer(keys_app, name="keys")
 console = Console()
 err_console = Console(stderr=True)
 
-DbOption = Annotated[Path, typer.Option("--db", help="SQLite store file.")]
-DEFAULT_DB = Path(".redline/redline.db")
+DbOption = Annotated[str, typer.Option(
+    "--db", help="The store: a SQLite file, or postgresql://USER@HOST[:PORT]/DB.")]
+DEFAULT_DB = ".redline/redline.db"
 
 PolicyOption = Annotated[list[Path] | None, typer.Option(
     "--policy", "-p", help="Policy file layered over the bundled default; repeat to compose "
     "(org default, then project override: later files win).")]
 
 
-def open_store(db: Path):
-    """Open an existing store; a missing one is a usage error, not a new empty file."""
-    from redline.paths import check_file_option
-    from redline.store import Store
+def open_store(db: str | Path):
+    """Open an existing store; a missing file is a usage error, not a new empty file."""
+    from redline.store import Store, db_location
 
-    check_file_option(db, "--db")
-    if not db.exists():
+    location = db_location(db)
+    if isinstance(location, Path) and not location.exists():
         raise RedlineError(f"no store at {db} (run `redline scan` first, or pass --db)")
-    return Store(db)
+    return Store(location)

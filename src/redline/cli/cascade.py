@@ -16,15 +16,16 @@ from redline.cli.base import (
     err_console,
 )
 from redline.errors import UsageError
-from redline.paths import check_dir_option, check_file_option
+from redline.paths import check_dir_option
 from redline.safetext import safe
+from redline.store import db_location
 
 MAX_CONCURRENCY = 4096
 
 
-def check_outputs(db: Path, out: Path) -> None:
+def check_outputs(db: str | Path, out: Path) -> None:
     """The store file and report directory are usable: checked before the experiment runs."""
-    check_file_option(db, "--db")
+    db_location(db)
     check_dir_option(out, "--out")
 
 

@@ -15,6 +15,7 @@ from redline.cli.base import (
     console,
     open_store,
 )
+from redline.store import describe_location
 
 
 @app.command()
@@ -48,7 +49,7 @@ def gate(
         console.print(f"  {kind:8} {path}")
     if record:
         decision_id = store.record_decision(decision.run["id"], decision.to_dict())
-        console.print(f"decision {decision_id} recorded in {db}")
+        console.print(f"decision {decision_id} recorded in {describe_location(db)}")
     store.close()
     console.print(f"exit code {decision.exit_code} ({decision.verdict})")
     raise typer.Exit(decision.exit_code)
@@ -103,4 +104,4 @@ def risks(
     if as_json:
         typer.echo(dumps([r.to_dict() for r in found]))
     else:
-        print_risks(console, found, str(db))
+        print_risks(console, found, describe_location(db))

@@ -19,6 +19,7 @@ from redline.cli.base import (
     runs_app,
 )
 from redline.safetext import safe
+from redline.store import describe_location
 
 
 def run_row(run) -> dict:
@@ -48,7 +49,7 @@ def runs_list(db: DbOption = DEFAULT_DB, limit: int = 20,
         console.print_json(json.dumps(rows))
         return
     # fits 80 columns: the id carries the start time, long targets and suites wrap
-    table = Table(title=f"runs in {safe(str(db))}", title_justify="left",
+    table = Table(title=f"runs in {safe(describe_location(db))}", title_justify="left",
                   box=box.SIMPLE_HEAD, padding=0, show_edge=False)
     table.add_column("run", no_wrap=True)
     table.add_column("status", no_wrap=True)

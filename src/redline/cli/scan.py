@@ -68,7 +68,8 @@ def scan(
                                                     help="Attempts in flight.")] = None,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Report directory.")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="YAML config file.")] = None,
-    db: Annotated[str | None, typer.Option("--db", help="SQLite store file.")] = None,
+    db: Annotated[str | None, typer.Option(
+        "--db", help="The store: a SQLite file, or postgresql://USER@HOST[:PORT]/DB.")] = None,
     rate_limit: Annotated[float | None, typer.Option(help="Max requests per second.")] = None,
     timeout: Annotated[float | None, typer.Option(help="Per-request time-out, seconds.")] = None,
     retries: Annotated[int | None, typer.Option(help="Retries per request.")] = None,

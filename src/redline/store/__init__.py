@@ -9,7 +9,7 @@ primitives and the transaction rule), reads, chain (audit chain appends and veri
 (BatchWriter), and one module per backend.
 """
 
-from redline.store.base import Store, backend_name, is_url
+from redline.store.base import Store, backend_name, db_location, describe_location, is_url
 from redline.store.records import (
     DEFAULT_DB,
     EVENT_KINDS,
@@ -31,5 +31,6 @@ from redline.store.writer import BatchWriter
 __all__ = [
     "DEFAULT_DB", "EVENT_KINDS", "LINK_COLUMNS", "MIGRATIONS", "RESULT_COLUMNS", "RESULT_NAMES",
     "RUN_FIXED", "SCHEMA", "SCHEMA_VERSION", "BatchWriter", "RunInfo", "SqliteStore", "Store",
-    "backend_name", "dumps", "dumps_text", "is_url", "new_run_id", "result_row", "utc_now",
+    "backend_name", "db_location", "describe_location", "dumps", "dumps_text", "is_url",
+    "new_run_id", "result_row", "utc_now",
 ]

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from redline.audit import plan_digest, record_digest
 from redline.errors import RedlineError
+from redline.paths import check_file_option
 from redline.store.chain import Chain
 from redline.store.queries import Queries, ViewQueries
 from redline.store.reads import Reads
@@ -32,6 +34,22 @@ def backend_name(location: str) -> str:
 def is_url(location: object) -> bool:
     """Whether a --db value names a server store rather than a file."""
     return isinstance(location, str) and backend_name(location) != "sqlite"
+
+
+def db_location(value: str | Path, option: str = "--db") -> str | Path:
+    """A --db value as Store takes it: a server URL as is, a file path checked as a file."""
+    if is_url(value):
+        return str(value)
+    return check_file_option(Path(value), option)
+
+
+def describe_location(value: str | Path) -> str:
+    """A --db value fit to print: a server URL without its credentials."""
+    if is_url(value):
+        from redline.credentials import redact_url
+
+        return redact_url(str(value))
+    return str(value)
 
 
 class Store(Reads, Chain, Queries, ViewQueries):
@@ -92,7 +110,7 @@ class Store(Reads, Chain, Queries, ViewQueries):
             return
         marks = ",".join("?" * len(rows[0]))
         with self.transaction():
-            for run_id in dict.fromkeys(row[0] for row in rows):
+            for run_id in sorted({row[0] for row in rows}):  # one order: no deadlock
                 self._head(run_id)  # lock each run's chain before writing its rows
             self._many(f"INSERT INTO results ({RESULT_COLUMNS}) VALUES ({marks})", rows)
             links = []
@@ -127,9 +145,11 @@ class Store(Reads, Chain, Queries, ViewQueries):
         with self.transaction():
             self._lock_chain(run_id)
             rows = list(self._rows(  # consumed at once: the INSERT is done before the SELECT
-                "INSERT INTO decisions (run_id, baseline_id, verdict, exit_code, policy_digest,"
-                " created_at, decision) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (run_id, (decision.get("baseline") or {}).get("id"), decision["verdict"],
+                "INSERT INTO decisions (id, run_id, baseline_id, verdict, exit_code,"
+                " policy_digest, created_at, decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING id",
+                (self._new_decision_id(), run_id, (decision.get("baseline") or {}).get("id"),
+                 decision["verdict"],
                  int(decision["exit_code"]), (decision.get("policy") or {}).get("digest", ""),
                  decision.get("created_at") or utc_now(), dumps_text(decision)),
             ))
@@ -138,6 +158,11 @@ class Store(Reads, Chain, Queries, ViewQueries):
                                           (decision_id,)))
             self.chain_record(run_id, "decision", str(decision_id), record)
             return decision_id
+
+    def _new_decision_id(self) -> int | None:
+        """The next decision id, inside the transaction (None: the database assigns it).
+        Ids only grow and a rolled-back one is issued again, so a gap means a deletion."""
+        return None
 
     def add_signature(self, run_id: str, seq: int, head: str, key_id: str, public_key: str,
                       signature: str) -> None:
@@ -189,4 +214,4 @@ class Store(Reads, Chain, Queries, ViewQueries):
         raise NotImplementedError
 
 
-__all__ = ["MIGRATIONS", "Store", "backend_name", "is_url"]
+__all__ = ["MIGRATIONS", "Store", "backend_name", "db_location", "describe_location", "is_url"]

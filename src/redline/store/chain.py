@@ -138,6 +138,10 @@ class Chain(SqlAccess):
         """The highest decision id the store ever handed out (a backend's sequence)."""
         raise NotImplementedError
 
+    def _raise_issued_decision_id(self, issued: int) -> None:
+        """Make the id sequence at least `issued` (after copying decisions in)."""
+        raise NotImplementedError
+
     def _plan_problems(self, run_id: str, committed: dict[str, Any]) -> list[Problem]:
         count, digest = plan_digest(self.plan_ids(run_id))
         problems = []

@@ -91,7 +91,7 @@ class Queries(SqlAccess):
         yield from self._rows(
             "SELECT x.run_id, r.created_at, x.scenario_id, x.outcome, count(*) FROM results x"
             f" JOIN runs r ON r.id = x.run_id {where}"
-            " GROUP BY x.run_id, x.scenario_id, x.outcome", args)
+            " GROUP BY x.run_id, r.created_at, x.scenario_id, x.outcome", args)
 
     def all_scenario_definitions(self) -> Iterator[tuple[str, str, str]]:
         """(run, scenario, definition JSON) for every stored run."""

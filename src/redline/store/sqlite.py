@@ -125,6 +125,13 @@ class SqliteStore(Store):
             return None
         return int(row[0]) if row else None
 
+    def _raise_issued_decision_id(self, issued: int) -> None:
+        self._exec("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'decisions'",
+                   (issued,))
+        if self._issued_decision_id() is None:
+            self._exec("INSERT INTO sqlite_sequence (name, seq) VALUES ('decisions', ?)",
+                       (issued,))
+
     def _has_table(self, name: str) -> bool:
         return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                                (name,)).fetchone() is not None

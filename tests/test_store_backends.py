@@ -1,0 +1,199 @@
+"""The same store behaviour on SQLite and on a real PostgreSQL server (tests/pg_server.py):
+scan, chain, verify, signatures, replay, resume, gate, compare, risks; parallel writers;
+`redline store migrate` and `redline store copy` with verify passing on the copy."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from helpers import write_hedge_suite
+from redline.cli import app
+from redline.config import load_config
+from redline.evidence import sign_run, verify_run
+from redline.gate.policy import load_policy
+from redline.gate.risks import open_findings
+from redline.gate.runner import evaluate
+from redline.keys import init_keys
+from redline.replay import replay_run
+from redline.scan import scan
+from redline.store import Store
+
+INPUTS = ["HARM one", "a plain question", "perhaps so", "hello", "HARM two", "fine"]
+
+
+def run_scan(root: Path, db: str, suite: Path, fn: str = "echo", **kw: Any) -> Any:
+    config = load_config(None, {"target": f"python:redline.targets.toys:{fn}",
+                                "suite": str(suite), "seed": 1, "db": db,
+                                "out": str(root / "out")})
+    return scan(config, **kw)
+
+
+def redline(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "redline", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=120)
+
+
+def cli(*args: str) -> str:
+    """A command that succeeds, run in this process; its output."""
+    res = CliRunner().invoke(app, list(args))
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def test_scan_verify_sign_replay_gate_compare_and_risks(db_location: str, tmp_path: Path
+                                                        ) -> None:
+    suite = write_hedge_suite(tmp_path, INPUTS)
+    base = run_scan(tmp_path, db_location, suite, "refuse")
+    cand = run_scan(tmp_path, db_location, suite)
+    store = Store(db_location)
+    assert [r.id for r in store.runs()] == [cand.run.id, base.run.id]
+    outcomes = sorted(r["outcome"] for r in store.results(cand.run.id))
+    assert outcomes == ["fail", "fail", "pass", "pass", "pass", "unclear"]
+    private, _ = init_keys(tmp_path / "k" / "key")
+    sign_run(store, cand.run.id, private)
+    pem = (tmp_path / "k" / "key.pub").read_text()
+    report = verify_run(store, cand.run.id, pem)
+    assert report.ok, report
+    gate = evaluate(store, cand.run.id, base.run.id, load_policy())
+    assert not gate.decision.approved and gate.decision.comparison is not None
+    assert gate.decision.comparison["totals"]["unclear"] == 1
+    decision_id = store.record_decision(cand.run.id, gate.decision.to_dict())
+    assert str(decision_id) in store.decision_records(cand.run.id)
+    assert {r.scenario_id for r in open_findings(store, load_policy())} == {"hedge-a"}
+    assert verify_run(store, cand.run.id, pem).ok  # the decision is chained like any record
+    store.close()
+    replayed = replay_run(db_location, cand.run.id, tmp_path / "replay")
+    assert replayed.ok and replayed.attempts == len(INPUTS)
+
+
+def test_an_edit_on_the_store_is_caught_by_verify(db_location: str, tmp_path: Path) -> None:
+    result = run_scan(tmp_path, db_location, write_hedge_suite(tmp_path, INPUTS))
+    store = Store(db_location)
+    assert store.verify(result.run.id).ok
+    store._exec("UPDATE results SET outcome = 'pass' WHERE outcome = 'fail'")
+    problems = [str(p) for p in store.verify(result.run.id).problems]
+    assert len(problems) == 2 and all("does not match its hash (edited)" in p for p in problems)
+    store.close()
+
+
+def test_an_interrupted_run_resumes_on_the_same_chain(db_location: str, tmp_path: Path
+                                                      ) -> None:
+    suite = write_hedge_suite(tmp_path, INPUTS)
+    seen: list[str] = []
+
+    def stop_after_two(result: Any) -> None:
+        seen.append(result.attempt.id)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    run_scan(tmp_path, db_location, suite, on_result=stop_after_two)  # Ctrl-C after two
+    store = Store(db_location)
+    (run,) = store.runs()
+    assert run.status == "interrupted" and len(store.done_attempt_ids(run.id)) >= 2
+    store.close()
+    resumed = run_scan(tmp_path, db_location, suite, resume=run.id)
+    assert resumed.run.id == run.id
+    store = Store(db_location)
+    assert store.get_run(run.id).status == "completed"
+    assert len(store.done_attempt_ids(run.id)) == len(INPUTS)
+    kinds = [ln.kind for ln in store.links(run.id)]
+    assert "resume" in kinds and kinds[-1] == "finish"
+    assert store.verify(run.id).ok
+    store.close()
+
+
+def _writer(db: str, worker: int, batches: int) -> None:
+    """Writes its own run, and appends to the shared one between its own batches."""
+    store = Store(db)
+    own = f"own{worker}"
+    store.create_run(own, "t", "s", 1, batches * 10, {}, {}, [])
+    for b in range(batches):
+        for run_id in (own, "shared"):
+            store.add_results([
+                (run_id, f"w{worker}-b{b}-{i}", worker * 10_000 + b * 10 + i, "s", 1, "c",
+                 "low", "[]", "pass", None, 1, 1.5, None, "{}", "[]", "[]", "[]", "t")
+                for i in range(10)])
+    store.finish_run(own, "completed", None)
+    store.close()
+
+
+def test_four_parallel_writers_lose_no_row_and_break_no_chain(db_location: str) -> None:
+    """Four processes each write a run of their own and all append to one shared run: every
+    row is there and every chain verifies (appends to one run serialize on its head)."""
+    store = Store(db_location)
+    store.create_run("shared", "t", "s", 1, 4 * 5 * 10, {}, {}, [])
+    store.close()  # no connection is shared with the forked writers
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=_writer, args=(db_location, w, 5)) for w in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    store = Store(db_location)
+    for run_id, rows, links in [("shared", 200, 201), *((f"own{w}", 50, 52) for w in range(4))]:
+        assert len(store.done_attempt_ids(run_id)) == rows
+        assert [ln.seq for ln in store.links(run_id)] == list(range(links))
+        check = store.verify(run_id)
+        assert check.ok, check.problems[:3]
+    store.close()
+
+
+def test_copy_sqlite_to_postgres_and_back_verifies(pg_server: Any, tmp_path: Path) -> None:
+    sqlite_db = str(tmp_path / "r.db")
+    suite = write_hedge_suite(tmp_path, INPUTS)
+    result = run_scan(tmp_path, sqlite_db, suite)
+    store = Store(sqlite_db)
+    private, _ = init_keys(tmp_path / "k" / "key")
+    sign_run(store, result.run.id, private)
+    gate = evaluate(store, result.run.id, None, load_policy())
+    store.record_decision(result.run.id, gate.decision.to_dict())
+    store.close()
+    pem = (tmp_path / "k" / "key.pub").read_text()
+    pg = pg_server.new_database()
+    assert f"{result.run.id}  copied, verified" in cli("store", "copy", sqlite_db, pg)
+    again = cli("store", "copy", sqlite_db, pg)
+    assert "0 runs copied" in again and "1 already there" in again
+    back = str(tmp_path / "back.db")
+    cli("store", "copy", pg, back)
+    for location in (pg, back):
+        copy = Store(location)
+        assert verify_run(copy, result.run.id, pem).ok
+        assert len(copy.decision_records(result.run.id)) == 1
+        assert copy.record_decision(result.run.id, gate.decision.to_dict()) == 2  # ids go on
+        assert copy.verify(result.run.id).ok
+        copy.close()
+    cli("verify", result.run.id, "--db", pg)
+
+
+def test_a_copy_that_would_not_verify_is_not_kept(pg_server: Any, tmp_path: Path) -> None:
+    sqlite_db = str(tmp_path / "r.db")
+    result = run_scan(tmp_path, sqlite_db, write_hedge_suite(tmp_path, INPUTS))
+    store = Store(sqlite_db)
+    store.db.execute("UPDATE results SET error = 'x' WHERE seq = 1")
+    store.close()
+    pg = pg_server.new_database()
+    proc = redline("store", "copy", sqlite_db, pg, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"run {result.run.id}: the copy does not verify" in proc.stderr
+    assert Store(pg).runs() == []
+
+
+def test_store_migrate_command_on_postgres(pg_server: Any, tmp_path: Path) -> None:
+    pg = pg_server.new_database()
+    pending = cli("store", "migrate", "--status", "--db", pg)
+    assert "pending  1" in pending and "pending  2" in pending
+    first = cli("store", "migrate", "--db", pg)
+    assert "applied  1" in first and "(now)" in first
+    status = cli("store", "migrate", "--status", "--db", pg)
+    assert "pending" not in status and "applied  2" in status
+    assert "nothing to do" in cli("store", "migrate", "--db", pg)
+    bad = redline("runs", "list", "--db", "postgresql://u:secret@127.0.0.1:1/x", cwd=tmp_path)
+    assert bad.returncode == 2 and "cannot connect" in bad.stderr
+    assert "secret" not in bad.stderr and "Traceback" not in bad.stderr
