@@ -6,7 +6,8 @@ package. initdb's a throw-away cluster in a temporary directory (trust auth, fsy
 listening on a free 127.0.0.1 port and a Unix socket in that directory only. PostgreSQL
 refuses to run as root: as root the cluster is owned and run by the `postgres` user (or a
 `redline-pg` user made for it). When no server can be had, the tests that need one are
-skipped with the reason; with REDLINE_REQUIRE_POSTGRES=1 (set by .ci/run) they fail instead.
+skipped with the reason, unless it could have been had: a failed install (root with apt-get,
+as on CI), a server that does not start, or REDLINE_REQUIRE_POSTGRES=1 fail instead.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ class NoPostgres(Exception):
     """No PostgreSQL server can be started here (the message says why)."""
 
 
+class BrokenPostgres(NoPostgres):
+    """PostgreSQL could be had here (binaries, or root with apt-get) but failed: an error."""
+
+
 def _bin_dir() -> Path | None:
     found = shutil.which("initdb")
     if found and shutil.which("pg_ctl"):
@@ -53,7 +58,7 @@ def _install() -> None:
                 ["apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql"]):
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
         if proc.returncode != 0:
-            raise NoPostgres(f"{' '.join(cmd)} failed: {proc.stderr.strip()[-500:]}")
+            raise BrokenPostgres(f"{' '.join(cmd)} failed: {proc.stderr.strip()[-500:]}")
 
 
 def _run_as() -> str | None:
@@ -98,7 +103,7 @@ class Server:
         if proc.returncode != 0:
             log = (self.root / "server.log")
             tail = log.read_text(errors="replace")[-1500:] if log.exists() else ""
-            raise NoPostgres(f"{Path(args[0]).name} failed: {proc.stderr.strip()[-800:]}"
+            raise BrokenPostgres(f"{Path(args[0]).name} failed: {proc.stderr.strip()[-800:]}"
                              f" {tail}")
 
     def start(self, durable: bool = False) -> None:
@@ -140,7 +145,7 @@ def postgres_server(durable: bool = False) -> Iterator[Server]:
         _install()
         bin_dir = _bin_dir()
         if bin_dir is None:
-            raise NoPostgres("installed postgresql, but found no initdb/pg_ctl")
+            raise BrokenPostgres("installed postgresql, but found no initdb/pg_ctl")
     user = _run_as()
     root = Path(tempfile.mkdtemp(prefix="redline-pg-"))
     if user:
