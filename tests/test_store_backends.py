@@ -197,3 +197,16 @@ def test_store_migrate_command_on_postgres(pg_server: Any, tmp_path: Path) -> No
     bad = redline("runs", "list", "--db", "postgresql://u:secret@127.0.0.1:1/x", cwd=tmp_path)
     assert bad.returncode == 2 and "cannot connect" in bad.stderr
     assert "secret" not in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_viewers_paged_queries_run_on_both(db_location: str, tmp_path: Path) -> None:
+    from redline.store.queries import ResultFilter
+
+    result = run_scan(tmp_path, db_location, write_hedge_suite(tmp_path, INPUTS))
+    store = Store(db_location)
+    found = ResultFilter(text="harm")
+    page = store.result_page(result.run.id, found)
+    assert [r["outcome"] for r in page] == ["fail", "fail"]
+    assert store.result_count(result.run.id, found) == 2
+    assert store.result_count(result.run.id, ResultFilter(text="100%_")) == 0
+    store.close()
