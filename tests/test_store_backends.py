@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from helpers import write_hedge_suite
@@ -210,3 +211,20 @@ def test_the_viewers_paged_queries_run_on_both(db_location: str, tmp_path: Path)
     assert store.result_count(result.run.id, found) == 2
     assert store.result_count(result.run.id, ResultFilter(text="100%_")) == 0
     store.close()
+
+
+def test_a_run_is_held_by_one_holder_at_a_time(db_location: str) -> None:
+    """The resume lock: a file lock on SQLite, a session advisory lock on PostgreSQL."""
+    from redline.runlock import RunBusy
+
+    first, second = Store(db_location), Store(db_location)
+    with first.hold_run("r1"):
+        busy = second.hold_run("r1")
+        with pytest.raises(RunBusy, match="being run or resumed by another process"):
+            busy.__enter__()
+        with second.hold_run("r2"):  # another run is free
+            pass
+    with second.hold_run("r1"):  # released with its holder
+        pass
+    first.close()
+    second.close()
