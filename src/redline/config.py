@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from redline.errors import InputFileError, Problem, UsageError
+from redline.halting import HaltRules, RunBudget
 from redline.targets.spec import TargetConfig, parse_spec
 from redline.yamlfile import load_yaml, validate_node
 
@@ -50,6 +51,9 @@ class ScanConfig(BaseModel):
     out: str = "redline-out"
     db: str = ".redline/redline.db"
     judge: JudgeConfig | None = None
+    halt: HaltRules | None = Field(
+        None, description="halt conditions (a policy's `halt:` block, `scan --policy`)")
+    budget: RunBudget | None = Field(None, description="caps on the whole run; prices")
     attacker: TargetConfig | None = Field(
         None, description="the attack scenarios' attacker model, any target kind (default: "
         "the bundled local model)")

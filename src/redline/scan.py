@@ -24,6 +24,7 @@ from redline.credentials import Masker, config_secrets, redacted_config
 from redline.detectors.judge import LLMJudge, RecordedJudge
 from redline.engine import EngineSettings, Executor, run_attempts
 from redline.errors import RunAborted, UsageError
+from redline.halting import Halter, RunHalted
 from redline.manifest import build_manifest
 from redline.models import Attempt, AttemptResult
 from redline.paths import check_dir_option, run_dir
@@ -105,7 +106,8 @@ async def _drive(config: ScanConfig, scenarios: list[Scenario], target: Target,
     # attack scenarios: a driver bound to the run's attacker and the executor's judge
     executor.strategy, chosen = strategies.selector(
         {s.id: s.strategy_choice() for s in scenarios},
-        drivers(scenarios, attacker, executor.judge_reply))
+        drivers(scenarios, attacker, executor.judge_reply,
+                config.budget.prices if config.budget else None))
     try:
         await run_attempts(attempts, executor, on_result, settings_for(config))
     finally:
@@ -233,7 +235,9 @@ def scan(config: ScanConfig, on_result: Callable[[AttemptResult], None] | None =
         with contextlib.ExitStack() as held:
             if resume is not None:
                 plan, stored = _resume_plan(store, resume, held)
-                config = stored.model_copy(update={"db": config.db, "out": config.out})
+                # a resume runs the rest: the halt already happened (budgets start afresh)
+                config = stored.model_copy(update={"db": config.db, "out": config.out,
+                                                   "halt": None})
             else:
                 plan = _new_plan(config, store, replay_of, loaded, held)
             return _execute(config, store, plan, on_result, on_start, sign_with, started)
@@ -285,20 +289,26 @@ def _execute(config: ScanConfig, store: Store, plan: Plan,
     if on_start is not None:
         on_start(plan.run_id, plan.planned)
     writer = BatchWriter(store, plan.run_id)
+    halter = Halter(config.halt, config.budget)
 
     def record(result: AttemptResult) -> None:
         writer.add(result)
         if on_result is not None:
             on_result(result)
+        if halter.active:
+            halter.observe(result)  # RunHalted stops the run: stored as halted, resumable
 
     # lazily: a million planned attempts must not sit in memory at once
     todo = (a for a in expand(plan.scenarios, config.seed) if a.id not in plan.done)
     status, problem, completed = "completed", None, True
+    halted: dict[str, str] | None = None
     stop = _Stop()
     try:
         with stop.on_sigterm(), contextlib.suppress(asyncio.CancelledError):
             asyncio.run(stop.run(_drive(config, plan.scenarios, plan.target, todo, record,
                                         plan.judge_recording, plan.attacker)))
+    except RunHalted as exc:
+        status, problem, completed, halted = "halted", str(exc), False, exc.to_dict()
     except RunAborted as exc:
         status, problem, completed = "aborted", str(exc), False
     except KeyboardInterrupt:
@@ -314,7 +324,8 @@ def _execute(config: ScanConfig, store: Store, plan: Plan,
     metrics = scenario_metrics(store, plan.run_id, plan.scenarios, config.seed)
     store.finish_run(plan.run_id, status, {**summary.to_dict(), "exit_code": int(code),
                                            "problem": problem,
-                                           **({"metrics": metrics} if metrics else {})})
+                                           **({"metrics": metrics} if metrics else {}),
+                                           **({"halt": halted} if halted else {})})
     if sign_with is not None:
         from redline.evidence import sign_run
 

@@ -17,6 +17,7 @@ from redline import registry
 from redline.attack.attacker import Attacker, RecordedAttacker
 from redline.attack.schema import AttackScenario
 from redline.attack.session import AttackerBroken, AttackSession, JudgeReply
+from redline.halting import Prices
 from redline.models import Attempt, Verdict
 from redline.strategies import Conversation, StrategyReport
 
@@ -29,10 +30,12 @@ class AttackDriver:
     scenario: AttackScenario
     attacker: Attacker | None
     judge_reply: JudgeReply
+    prices: Prices = field(default_factory=Prices)
     sessions: dict[str, tuple[AttackSession, list[str]]] = field(default_factory=dict)
 
     def __call__(self, attempt: Attempt) -> Conversation:
-        session = AttackSession(attempt, self.scenario, self.attacker, self.judge_reply)
+        session = AttackSession(attempt, self.scenario, self.attacker, self.judge_reply,
+                                prices=self.prices)
         problems: list[str] = []
         self.sessions[attempt.id] = (session, problems)
         return self._drive(session, problems)
@@ -69,15 +72,15 @@ def needs_attacker(scenarios: Sequence[Any]) -> bool:
     return any(isinstance(s, AttackScenario) and s.attacker is not None for s in scenarios)
 
 
-def drivers(scenarios: Sequence[Any], attacker: Attacker | None, judge_reply: JudgeReply
-            ) -> dict[str, AttackDriver]:
+def drivers(scenarios: Sequence[Any], attacker: Attacker | None, judge_reply: JudgeReply,
+            prices: Prices | None = None) -> dict[str, AttackDriver]:
     """One driver per attack scenario, by scenario id."""
     out = {}
     for s in scenarios:
         if isinstance(s, AttackScenario) and s.strategy is not None:
             fn = registry.get("strategy", s.strategy.name).obj
             out[s.id] = AttackDriver(fn, s.strategy.name, dict(s.strategy.params), s,
-                                     attacker, judge_reply)
+                                     attacker, judge_reply, prices or Prices())
     return out
 
 

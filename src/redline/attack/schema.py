@@ -78,6 +78,8 @@ class Budget(Strict):
     max_seconds: float | None = Field(
         None, gt=0, description="target + attacker call time (recorded latencies, so a "
         "replay stops where the run stopped)")
+    max_cost: float | None = Field(
+        None, gt=0, description="estimated cost at the run's prices (budget.prices)")
 
     @property
     def attacker_calls(self) -> int:

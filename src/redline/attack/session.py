@@ -14,6 +14,7 @@ from typing import Any
 
 from redline.attack.attacker import Attacker, AttackerCall, clock, extract_prompt, unusable
 from redline.attack.schema import AttackScenario, Budget
+from redline.halting import Prices
 from redline.models import Attempt, Message, TargetRequest, TargetResponse, Verdict
 
 # (attempt, responses) -> (outcome, verdicts, error): the engine's one judge
@@ -46,11 +47,23 @@ class AttackSession:
     calls: list[AttackerCall] = field(default_factory=list)
     broken: list[dict[str, Any]] = field(default_factory=list)
     queries: int = 0
-    tokens: int = 0
+    target_tokens: int = 0
+    attacker_tokens: int = 0
     elapsed_ms: float = 0.0
     stopped: str = "exhausted"
     winner: int | None = None
     broken_run: int = 0
+
+    prices: Prices = field(default_factory=Prices)
+
+    @property
+    def tokens(self) -> int:
+        return self.target_tokens + self.attacker_tokens
+
+    @property
+    def cost(self) -> float:
+        """Estimated at the run's prices per 1000 tokens."""
+        return self.prices.cost(self.target_tokens, self.attacker_tokens)
 
     @property
     def objective(self) -> str:
@@ -77,6 +90,8 @@ class AttackSession:
             return "budget: tokens"
         if b.max_seconds is not None and self.elapsed_ms >= b.max_seconds * 1000:
             return "budget: time"
+        if b.max_cost is not None and self.cost >= b.max_cost:
+            return "budget: cost"
         return None
 
     def exhausted(self) -> bool:
@@ -106,7 +121,7 @@ class AttackSession:
             raise AttackerBroken("this strategy needs an attacker and the run has none")
         call = await self.attacker.ask(self.attempt.id, tuple(messages), len(self.calls))
         self.calls.append(call)
-        self.tokens += call.tokens or 0
+        self.attacker_tokens += call.tokens or 0
         self.elapsed_ms += call.latency_ms
         prompt = extract_prompt(call.reply or "")
         reason = unusable(call, prompt, self.objective if on_topic else "")
@@ -123,7 +138,7 @@ class AttackSession:
     def sent(self, response: TargetResponse) -> None:
         """Account one target query."""
         self.queries += 1
-        self.tokens += response.tokens or 0
+        self.target_tokens += response.tokens or 0
         self.elapsed_ms += clock(response.latency_s)
 
     async def scored(self, response: TargetResponse) -> Scored:
@@ -170,7 +185,8 @@ class AttackSession:
             "queries": self.queries, "queries_to_success":
                 self.nodes[self.winner]["turn"] + 1 if self.winner is not None else None,
             "winning_prompt": self.nodes[self.winner]["prompt"] if success else None,
-            "tokens": self.tokens, "nodes": self.nodes,
+            "tokens": self.tokens, "attacker_tokens": self.attacker_tokens,
+            "cost": round(self.cost, 6), "nodes": self.nodes,
             "attacker_calls": [c.to_dict() for c in self.calls], "broken": self.broken,
         }
         if error is not None:

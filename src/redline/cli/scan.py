@@ -79,6 +79,9 @@ def scan(
         help="Optional LLM judge, openai:URL#MODEL.")] = None,
     attacker: Annotated[str | None, typer.Option(
         help="Attacker model of attack scenarios, a target spec (default local).")] = None,
+    policy: Annotated[Path | None, typer.Option(
+        help="Policy file whose `halt:` block stops the run early (stored as halted).")
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     resume: Annotated[str | None, typer.Option(
         help="Finish an interrupted run (id, prefix or latest) with exactly its planned "
@@ -98,10 +101,17 @@ def scan(
     from redline.report.terminal import print_summary
     from redline.scan import scan as run_scan
 
+    halt = None
+    if policy is not None:
+        from redline.gate.policy import load_policy
+
+        halt = load_policy([policy]).halt
+        if halt is None:
+            raise UsageError(f"{policy}: the policy has no `halt:` block")
     cfg = load_config(config, {
         "target": target, "suite": suite, "seed": seed, "concurrency": concurrency, "out": out,
         "db": db, "rate_limit": rate_limit, "timeout_s": timeout, "retries": retries,
-        "max_error_rate": max_error_rate, "judge": judge, "attacker": attacker,
+        "max_error_rate": max_error_rate, "judge": judge, "attacker": attacker, "halt": halt,
     })
     bar = Progress(  # fits 80 columns
         TextColumn("[bold]scan"), BarColumn(bar_width=12), MofNCompleteColumn(), RateColumn(),

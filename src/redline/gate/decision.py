@@ -183,7 +183,14 @@ class _Gate:
     def run_checks(self) -> None:
         run, total = self.cand.run, self.cand.total
         eff = self.policy.resolve()
-        if run.status != "completed" or total.attempts < run.planned:
+        halt = (run.summary or {}).get("halt") if run.status == "halted" else None
+        if halt and halt.get("kind") == "finding" and self.policy.halt and \
+                self.policy.halt.block:
+            self.reasons.append(Reason(
+                "halted", "run", run.id, Action(kind="block"),
+                f"run {run.id} halted on a finding ({halt.get('reason')}); the policy makes "
+                "a halt on a finding a block", "halt.block", None, {"halt": halt}))
+        elif run.status != "completed" or total.attempts < run.planned:
             self.add("incomplete", "run", run.id, eff, "on_missing",
                      f"run {run.id} is {run.status} with {total.attempts}/{run.planned} "
                      "attempts stored: what did not run cannot be approved",

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from redline.catalog.schema import Category, Severity
 from redline.errors import InputFileError, Problem
+from redline.halting import HaltRules
 from redline.yamlfile import line_of, load_yaml, validate_node
 
 DEFAULT_POLICY = Path(__file__).parent / "default_policy.yaml"
@@ -196,6 +197,9 @@ class PolicyFile(_Strict):
     severity_weights: dict[Severity, float] | None = None
     rollback_to: str | None = Field(None, description="baseline a bare `rollback` returns to")
     feature_flag: str | None = Field(None, description="flag a bare `hold` pauses")
+    halt: HaltRules | None = Field(
+        None, description="conditions that stop a scan early (`redline scan --policy`), and "
+        "whether the gate blocks a run halted on a finding")
 
     @field_validator("sla_days", "severity_weights")
     @classmethod
@@ -265,6 +269,7 @@ class Policy:
     unsigned: str = "reject"
     require_signature: bool = False
     metric_rules: list[tuple[MetricRule, str]] = field(default_factory=list)  # (rule, file:line)
+    halt: HaltRules | None = None  # the last file's `halt:` block
 
     def resolve(self, scenario: str | None = None, category: str | None = None,
                 severity: str | None = None) -> Effective:
@@ -309,6 +314,7 @@ class Policy:
             "evidence": {"unsigned": self.unsigned, "require_signature": self.require_signature},
             **({"metrics": [{**r.model_dump(mode="json", exclude_none=True), "source": src}
                             for r, src in self.metric_rules]} if self.metric_rules else {}),
+            **({"halt": self.halt.model_dump(mode="json")} if self.halt else {}),
         }
 
 
@@ -377,6 +383,8 @@ def compose(files: list[LoadedFile]) -> Policy:
             merged[key] = value
         sla.update(m.sla_days or {})
         weights.update(m.severity_weights or {})
+        if m.halt is not None:
+            merged["halt"] = m.halt
     first = files[0].path if files else "<no policy>"
     problems = []
     missing = [n for n in SETTINGS if n not in defaults]
@@ -397,6 +405,7 @@ def compose(files: list[LoadedFile]) -> Policy:
         severity_weights=weights, rollback_to=merged["rollback_to"],
         feature_flag=merged["feature_flag"], unsigned=merged["unsigned"],
         require_signature=merged["require_signature"], metric_rules=metric_rules,
+        halt=merged.get("halt"),
     )
 
 
