@@ -68,11 +68,10 @@ class RecordedJudge:
 
     @classmethod
     def from_verdicts(cls, verdict_lists: Iterable[list[dict[str, Any]]]) -> RecordedJudge:
-        calls = {}
+        calls: dict[str, dict[str, Any]] = {}
         for verdicts in verdict_lists:
             for v in verdicts:
-                call = (v.get("evidence") or {}).get("judge_call")
-                if isinstance(call, dict) and "key" in call:
+                for call in _judge_calls(v.get("evidence") or {}):
                     calls[call["key"]] = call
         return cls(calls)
 
@@ -84,6 +83,17 @@ class RecordedJudge:
 
     async def aclose(self) -> None:
         return None
+
+
+def _judge_calls(evidence: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    """A verdict's recorded judge call, and those of the replies an attack scored (its
+    `nodes`, each with the verdicts of that reply)."""
+    call = evidence.get("judge_call")
+    if isinstance(call, dict) and "key" in call:
+        yield call
+    for node in evidence.get("nodes") or ():
+        for v in (node.get("verdicts") or ()) if isinstance(node, dict) else ():
+            yield from _judge_calls(v.get("evidence") or {})
 
 
 def _request_text(ctx: DetectionContext) -> str:
