@@ -5,7 +5,8 @@
 2. scan: the default `redline scan` (demo target, full catalog) in the same process; generated
    tokens per second over the scan (model load excluded), the share of the scan the model
    was generating, and the batch sizes it got.
-Prints the ratio scan/peak. Needs the `local` extra; slow (minutes) on 2 cores.
+Prints the ratio scan/peak, the peak being the mean of one measured before and one after
+the scan (the load of a shared machine drifts). Needs the `local` extra; slow (minutes) on 2 cores.
     python bench/local_model_busy.py [--suite default] [--batches 2]
 """
 
@@ -78,17 +79,23 @@ def main() -> None:
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     gen = local_llm.load_generator(local_llm.bundled_model_path(), 64, 0.0, None)
     try:
-        peak = asyncio.run(_peak(gen, args.batches))
+        before = asyncio.run(_peak(gen, args.batches))
+        meter.reset()
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = ScanConfig.model_validate({"suite": args.suite, "db": str(Path(tmp) / "r.db"),
+                                             "out": str(Path(tmp) / "out")})
+            marks: dict[str, float] = {}
+            result = scan(cfg, on_start=lambda _id, _n: marks.setdefault(
+                "start", time.perf_counter()))
+            wall = time.perf_counter() - marks["start"]
+        tokens, busy_s, sizes_seen = meter.tokens, meter.busy_s, meter.sizes
+        # the peak again after the scan: on a shared machine the load drifts during a scan
+        after = asyncio.run(_peak(gen, args.batches))
+        meter.tokens, meter.busy_s, meter.sizes = tokens, busy_s, sizes_seen
     finally:
         gen.stop()
-    meter.reset()
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = ScanConfig.model_validate({"suite": args.suite, "db": str(Path(tmp) / "r.db"),
-                                         "out": str(Path(tmp) / "out")})
-        marks: dict[str, float] = {}
-        result = scan(cfg, on_start=lambda _id, _n: marks.setdefault(
-            "start", time.perf_counter()))
-        wall = time.perf_counter() - marks["start"]
+    peak = (before + after) / 2
+    print(f"peak before the scan {before:.1f} tok/s, after {after:.1f} tok/s")
     rate = meter.tokens / wall
     sizes = ", ".join(f"{k}x{v}" for k, v in sorted(meter.sizes.items()))
     print(f"peak (batches of {gen.max_batch}, shared prefix): {peak:.1f} tok/s")

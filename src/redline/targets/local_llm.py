@@ -8,7 +8,10 @@ mistral.rs decodes one sequence at ~20 tok/s but re-fills a new prompt prefix at
 same rate (10-20 s per new prompt) and its CPU batch scheduler fails on mixed-length prompts;
 transformers + torch (CPU build) batches left-padded prompts and reaches ~45 tok/s at batch 8.
 So requests are queued to one worker thread that generates for up to `max_batch` prompts of
-similar length at a time; the event loop stays free for the rest of the scan.
+similar length at a time; the event loop stays free for the rest of the scan. Each prompt is
+prefilled on its own (a short prompt pays nothing for a long one's padding), with the
+key/values of its system prompt taken from a small cache: the demo app sends a handful of
+distinct system prompts (its own, plus the retrieved articles) hundreds of times.
 
 Greedy decoding (temperature 0, the default) is deterministic. With temperature > 0 each
 prompt samples from its own generator, seeded from the run seed and the prompt's tokens, so an
