@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import threading
 import time
@@ -105,9 +106,8 @@ def toy(seed: int, wrap: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, (strategy, victim, attacker) in TOY_RUNS.items():
         work = WORK / "attack" / f"{wrap.strip(':') or 'bare'}-{name}"
-        work.mkdir(parents=True, exist_ok=True)
-        for old in work.glob("r.db*"):
-            old.unlink()
+        shutil.rmtree(work, ignore_errors=True)  # a fresh store (and its lock files)
+        work.mkdir(parents=True)
         (work / "s.yaml").write_text(SCENARIO.format(name=name, strategy=strategy,
                                                      inputs=json.dumps(OBJECTIVES)))
         target, t_url, t_calls = serve(victim)
