@@ -325,7 +325,8 @@ def test_the_html_report_shows_each_tree_the_winning_prompt_and_queries(tmp_path
 
 
 @pytest.mark.slow
-def test_the_bundled_model_attacks_the_demo_app(tmp_path: Path) -> None:
+def test_the_bundled_model_attacks_the_demo_app(tmp_path: Path,
+                                                shared_model_loader: object) -> None:
     """The offline default: the bundled local model as attacker (weak, but real)."""
     suite = tmp_path / "s"
     suite.mkdir()
