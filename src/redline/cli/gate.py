@@ -94,7 +94,7 @@ def risks(
 ) -> None:
     """The risk register: open findings across runs, ranked by severity x rate x reach."""
     from redline.gate.policy import load_policy
-    from redline.gate.risks import open_findings
+    from redline.gate.risks import open_findings, recurring
     from redline.gate.terminal import print_risks
     from redline.store import dumps
 
@@ -104,4 +104,4 @@ def risks(
     if as_json:
         typer.echo(dumps([r.to_dict() for r in found]))
     else:
-        print_risks(console, found, describe_location(db))
+        print_risks(console, found, describe_location(db), recurring(store, found))

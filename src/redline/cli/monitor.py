@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from redline.cli.base import app, console, err_console
+from redline.cli.base import DEFAULT_DB, app, console, err_console
 from redline.errors import UsageError
 from redline.safetext import safe
 
@@ -25,7 +26,7 @@ def _alarm_line(check) -> str:
     return f"[red]drift[/] at record {check.at_record} ({safe(check.where)}): {safe(cols)}"
 
 
-def _status(monitor, started: float) -> str:
+def _status(monitor, started: float, hits=None) -> str:
     import time
 
     rate = monitor.records / max(time.perf_counter() - started, 1e-9)
@@ -33,7 +34,8 @@ def _status(monitor, started: float) -> str:
     state = ("warming up" if not monitor.reference.complete
              else "drift: " + (", ".join(latest.drifted) or "none") if latest else "filling")
     return (f"monitor {monitor.records:,} records {monitor.bad_count} skipped "
-            f"{monitor.checks} checks {monitor.alarm_checks} alarms | {state} | {rate:,.0f}/s")
+            f"{monitor.checks} checks {monitor.alarm_checks} alarms | {state} | "
+            f"{hits.count if hits else 0} recurrences | {rate:,.0f}/s")
 
 
 @app.command()
@@ -56,20 +58,31 @@ def monitor(
         help="Smallest absolute change of a rate that counts as drift.")] = 0.01,
     canary: Annotated[list[str] | None, typer.Option(
         help="A planted secret the replies must never contain (repeat).")] = None,
+    suite: Annotated[str, typer.Option(
+        help="Scenarios whose attack signatures logged prompts are matched against.")
+    ] = "attacks",
+    db: Annotated[Path, typer.Option(
+        "--db", help="Store: past findings' signatures are read from it, hits stored in it "
+        "(used when it exists).")] = DEFAULT_DB,
     once: Annotated[bool, typer.Option(
         "--once", help="Read what is there now, report, exit (cron, CI).")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between polls when following.")
                         ] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Watch production logs for drift: exit 0 quiet, 1 alarm, 3 too few records to check.
+    """Watch production logs for drift and recurring attacks: exit 0 quiet, 1 alarm (drift,
+    or a prompt that matches a known attack), 3 too few records to check.
 
     Without --once it follows the sources with a live status line until Ctrl-C (or the end
     of standard input), then reports like --once."""
     import time
 
+    from redline.catalog import load_suite
+    from redline.cli.base import open_store
+    from redline.monitor.columns import ReplyJudge
     from redline.monitor.drift import DriftSettings
     from redline.monitor.logs import KINDS, Source
+    from redline.monitor.recurrence import Recurrences, build_index
     from redline.monitor.run import Follow, follow, read_once, read_reference
     from redline.monitor.watch import Monitor, MonitorSettings
     from redline.store import dumps
@@ -88,7 +101,10 @@ def monitor(
         drift=DriftSettings(alpha=alpha, min_psi=min_psi, min_rate_delta=min_rate_delta),
         canaries=tuple(canary or ()))
     opened = [Source(s) for s in sources]
-    mon = Monitor(settings)
+    store = open_store(db) if db.exists() else None
+    hits = Recurrences(build_index(load_suite(suite), store), ReplyJudge(settings.canaries),
+                       store.add_production_hits if store is not None else None)
+    mon = Monitor(settings, [hits])
     shown = [0]
     if reference is not None:
         read_reference(mon, reference)
@@ -104,24 +120,33 @@ def monitor(
     if once:
         read_once(mon, opened, on_checks)
     else:
-        with err_console.status(_status(mon, started)) as live:
+        with err_console.status(_status(mon, started, hits)) as live:
             def on_tick(checks) -> None:
                 on_checks(checks)
-                live.update(_status(mon, started))
+                live.update(_status(mon, started, hits))
 
             try:
                 follow(mon, opened, Follow(interval_s=interval), on_tick)
             except KeyboardInterrupt:
                 mon.finish()
     _report_bad(mon, shown)
+    hits.flush()
     report = mon.report()
-    code = 1 if mon.alarm_checks else (0 if mon.ready else 3)
+    report["recurrences"] = hits.report()
+    report["recurrences"]["stored_in"] = str(db) if store is not None else None
+    code = 1 if mon.alarm_checks or hits.count else (0 if mon.ready else 3)
     report["exit_code"] = code
     mon.close()
+    if store is not None:
+        store.close()
     if as_json:
         typer.echo(dumps(report))
     else:
-        console.print(_status(mon, started))
+        console.print(_status(mon, started, hits))
+        console.print(f"recurrences {hits.count} ({hits.unsafe} unsafe) of "
+                      f"{len(hits.index)} signatures; detector hits {hits.detector_hits}")
+        for sid, n in hits.by_scenario.most_common(10):
+            console.print(f"  {safe(sid)}: {n}")
         if not mon.ready:
             console.print(f"not enough records for a drift check (reference "
                           f"{'complete' if mon.reference.complete else 'incomplete'})")

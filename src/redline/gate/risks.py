@@ -9,6 +9,10 @@ score = severity weight (impact) x failure rate (likelihood per attempt) x reach
 reach is the mean of the share of the scenario's distinct inputs and the share of its
 distinct mutator chains that failed at least once in the latest run: 1.0 means every
 input and every encoding got through, a small value means one odd combination did.
+
+Recurrences: `redline monitor` stores the production prompts that matched a scenario's attack
+signatures; each finding carries how many there were, how many got an unsafe reply, and the
+last time one was logged. Recurring scenarios that are not open findings are listed apart.
 """
 
 from __future__ import annotations
@@ -47,6 +51,9 @@ class Risk:
     failing_runs: int
     due: str
     overdue: bool
+    recurrences: int = 0  # prompts in production logs that matched it (redline monitor)
+    unsafe_recurrences: int = 0  # ... whose reply a detector flagged
+    last_recurrence: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
@@ -129,6 +136,20 @@ def open_findings(store: Store, policy: Policy, target: str | None = None,
             latest_run=last.run_id, failing_runs=len(streak), due=due.isoformat(),
             overdue=today > due,
         ))
+    seen = store.production_hit_stats()
+    for risk in risks:
+        hits = seen.get(risk.scenario_id)
+        if hits:
+            risk.recurrences, risk.unsafe_recurrences = hits["recurrences"], hits["unsafe"]
+            risk.last_recurrence = hits["last_seen"]
     risks.sort(key=lambda x: (-x.score, -SEVERITY_RANK.get(x.severity, 0), x.due,
                               x.scenario_id))
     return risks
+
+
+def recurring(store: Store, risks: list[Risk]) -> dict[str, dict[str, Any]]:
+    """Scenarios seen again in production that are not open findings (closed, or never
+    failed in a stored run): scenario -> its hit statistics."""
+    open_ids = {r.scenario_id for r in risks}
+    return {sid: s for sid, s in sorted(store.production_hit_stats().items())
+            if sid not in open_ids}

@@ -125,14 +125,26 @@ def print_comparison(console: Console, c: Comparison, benign: list[str]) -> None
         console.print(table)
 
 
-def print_risks(console: Console, risks: list[Risk], db: str) -> None:
+def _recurrence(n: int, unsafe: int, last: str | None) -> str:
+    if not n:
+        return "-"
+    return f"{n} ({unsafe} unsafe) {(last or '')[:10]}"
+
+
+def print_risks(console: Console, risks: list[Risk], db: str,
+                recurring: dict[str, dict] | None = None) -> None:
     table = Table(title=f"{len(risks)} open findings in {db}")
     for col in ("#", "scenario", "severity", "score", "fail rate", "reach", "owner",
-                "first seen", "last seen", "due", "remediation"):
+                "first seen", "last seen", "due", "in production", "remediation"):
         table.add_column(col)
     for i, r in enumerate(risks, 1):
         due = f"[red]{r.due} overdue[/]" if r.overdue else r.due
         table.add_row(str(i), safe(r.scenario_id), r.severity, f"{r.score:.2f}",
                       _pct(r.failure_rate), _pct(r.reach.value), safe(r.owner),
-                      r.first_seen[:10], r.last_seen[:10], due, safe(r.remediation[:80]))
+                      r.first_seen[:10], r.last_seen[:10], due,
+                      _recurrence(r.recurrences, r.unsafe_recurrences, r.last_recurrence),
+                      safe(r.remediation[:80]))
     console.print(table)
+    for sid, s in (recurring or {}).items():
+        console.print(f"recurring in production, not open: {safe(sid)} "
+                      f"{_recurrence(s['recurrences'], s['unsafe'], s['last_seen'])}")

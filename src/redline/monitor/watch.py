@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,7 +67,7 @@ class Seen:
     problem: str | None
 
 
-Hook = Callable[[Seen], None]
+Hook = Callable[[Seen], Awaitable[None]]
 
 
 @dataclass
@@ -169,7 +169,7 @@ class Monitor:
         self._last_where = record.where
         seen = Seen(self.records, record, verdicts, problem)
         for hook in self.hooks:
-            hook(seen)
+            await hook(seen)
         ref = self.reference
         if not ref.complete:
             ref.records.append((record, verdict_row(verdicts)))

@@ -20,7 +20,13 @@ from redline.store.chain import Chain
 from redline.store.queries import Queries, ViewQueries
 from redline.store.reads import Reads
 from redline.store.records import RESULT_COLUMNS, RESULT_NAMES, dumps, dumps_text, utc_now
-from redline.store.schema import MIGRATIONS, Migration, pending
+from redline.store.schema import (
+    MIGRATIONS,
+    PRODUCTION_HIT_NAMES,
+    PRODUCTION_HITS,
+    Migration,
+    pending,
+)
 
 
 def backend_name(location: str) -> str:
@@ -182,6 +188,23 @@ class Store(Reads, Chain, Queries, ViewQueries):
             " VALUES (?,?,?,?,?,?) ON CONFLICT (run_id, seq, tsa) DO UPDATE"
             " SET hash = excluded.hash, token = excluded.token, gen_time = excluded.gen_time",
             (run_id, seq, head, tsa, token, gen_time))
+
+    # --- production hits (redline monitor) ---------------------------------------------
+
+    def add_production_hits(self, rows: list[dict[str, Any]]) -> int:
+        """Store monitor hits (redline.monitor.recurrence rows); a key already stored stays
+        as it was, so reading a log twice stores each hit once. Returns how many were new."""
+        names = (*PRODUCTION_HIT_NAMES, "recorded_at")
+        now = utc_now()
+        with self.transaction():
+            self._exec(PRODUCTION_HITS)
+            before = self.production_hit_count()
+            self._many(
+                f"INSERT INTO production_hits ({', '.join(names)}) VALUES"
+                f" ({','.join('?' * len(names))}) ON CONFLICT (key) DO NOTHING",
+                [(*(dumps_text(r[n]) if n == "detectors" else r[n]
+                    for n in PRODUCTION_HIT_NAMES), now) for r in rows])
+            return self.production_hit_count() - before
 
     # --- one process per run ------------------------------------------------------------
 

@@ -120,6 +120,42 @@ class Queries(SqlAccess):
             for row in rows:
                 yield dict(zip(names, row, strict=True))
 
+    # --- production hits (redline monitor) ---------------------------------------------
+
+    def production_hit_count(self) -> int:
+        row = self._row("SELECT count(*) FROM production_hits")
+        return int(row[0]) if row else 0
+
+    def production_hit_stats(self) -> dict[str, dict[str, Any]]:
+        """scenario -> {recurrences, unsafe, first_seen, last_seen} over the stored hits."""
+        if not self._has_table("production_hits"):  # type: ignore[attr-defined]
+            return {}
+        seen = "coalesce(logged_at, recorded_at)"
+        return {sid: {"recurrences": int(n), "unsafe": int(u or 0), "first_seen": first,
+                      "last_seen": last}
+                for sid, n, u, first, last in self._rows(
+                    f"SELECT scenario_id, count(*), sum(unsafe), min({seen}), max({seen})"
+                    " FROM production_hits WHERE scenario_id IS NOT NULL GROUP BY scenario_id")}
+
+    def failing_attempts(self) -> Iterator[tuple[str, int, str, str, str, str, str]]:
+        """(scenario, version, category, severity, expected, run, attempt JSON) of every
+        stored failing attempt: the attack signatures of past findings."""
+        expected = self._json_field("s.definition", "expected")
+        yield from self._rows(
+            "SELECT x.scenario_id, x.scenario_version, x.category, x.severity,"
+            f" coalesce({expected}, 'refuse'), x.run_id, x.attempt FROM results x"
+            " JOIN scenarios s ON s.run_id = x.run_id AND s.scenario_id = x.scenario_id"
+            " WHERE x.outcome = 'fail'")
+
+    def first_failing_runs(self) -> dict[str, str]:
+        """scenario -> the earliest run (by start time) in which it failed."""
+        first: dict[str, tuple[str, str]] = {}
+        for sid, run_id, created in self._rows(
+                "SELECT DISTINCT x.scenario_id, r.id, r.created_at FROM results x"
+                " JOIN runs r ON r.id = x.run_id WHERE x.outcome = 'fail'"):
+            if sid not in first or (created, run_id) < first[sid]:
+                first[sid] = (created, run_id)
+        return {sid: run_id for sid, (_, run_id) in first.items()}
 
 def contains(needle: str, columns: Sequence[str]) -> tuple[str, tuple[str, ...]]:
     """` AND (...)`: any of these columns, lower-cased, contains `needle` (LIKE, escaped)."""

@@ -126,6 +126,31 @@ CREATE TABLE IF NOT EXISTS decisions (
 );
 """
 
+# Hits of `redline monitor` (redline.monitor.recurrence): made on first use, in the SQL every
+# backend shares, so a store that never saw monitoring has no such table.
+PRODUCTION_HITS = """
+CREATE TABLE IF NOT EXISTS production_hits (
+    key TEXT PRIMARY KEY,
+    at_record INTEGER NOT NULL,
+    location TEXT NOT NULL,
+    logged_at TEXT,
+    scenario_id TEXT,
+    scenario_version INTEGER,
+    first_run TEXT,
+    source TEXT NOT NULL,
+    view TEXT,
+    containment REAL,
+    severity TEXT,
+    unsafe INTEGER NOT NULL,
+    detectors TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    reply TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+)"""
+PRODUCTION_HIT_NAMES = (
+    "key", "at_record", "location", "logged_at", "scenario_id", "scenario_version", "first_run",
+    "source", "view", "containment", "severity", "unsafe", "detectors", "prompt", "reply")
+
 
 def pending(applied: set[int]) -> list[Migration]:
     """The migrations still to apply, in order; a newer store than this code is an error."""
