@@ -26,6 +26,16 @@ def _alarm_line(check) -> str:
     return f"[red]drift[/] at record {check.at_record} ({safe(check.where)}): {safe(cols)}"
 
 
+def _action_line(a) -> str:
+    if a.status == "cooling_down":
+        return f"[yellow]trigger {safe(a.trigger)}[/] cooling down ({safe(a.reason)})"
+    if a.status == "failed":
+        return f"[red]trigger {safe(a.trigger)} failed[/]: {safe(a.error)}"
+    hook = f", webhook {safe(a.webhook)}" if a.webhook else ""
+    return (f"[cyan]trigger {safe(a.trigger)}[/] ({safe(a.reason)}): run {a.run} gated "
+            f"against {a.baseline or 'no approved run'}: {a.verdict}{hook}")
+
+
 def _status(monitor, started: float, hits=None) -> str:
     import time
 
@@ -64,6 +74,12 @@ def monitor(
     db: Annotated[Path, typer.Option(
         "--db", help="Store: past findings' signatures are read from it, hits stored in it "
         "(used when it exists).")] = DEFAULT_DB,
+    triggers: Annotated[Path | None, typer.Option(
+        help="Triggers file: which signals re-run which suite against which target, the "
+        "webhook, the cool-down (see README).")] = None,
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="Report directory of the re-runs a trigger starts.")
+    ] = Path("redline-out"),
     once: Annotated[bool, typer.Option(
         "--once", help="Read what is there now, report, exit (cron, CI).")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between polls when following.")
@@ -71,7 +87,8 @@ def monitor(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Watch production logs for drift and recurring attacks: exit 0 quiet, 1 alarm (drift,
-    or a prompt that matches a known attack), 3 too few records to check.
+    or a prompt that matches a known attack), 3 too few records to check (or a webhook
+    failed), 4 a triggered re-run did not pass its gate.
 
     Without --once it follows the sources with a live status line until Ctrl-C (or the end
     of standard input), then reports like --once."""
@@ -84,6 +101,7 @@ def monitor(
     from redline.monitor.logs import KINDS, Source
     from redline.monitor.recurrence import Recurrences, build_index
     from redline.monitor.run import Follow, follow, read_once, read_reference
+    from redline.monitor.triggers import SignalMark, Triggers, load_triggers, scan_and_gate
     from redline.monitor.watch import Monitor, MonitorSettings
     from redline.store import dumps
 
@@ -105,6 +123,20 @@ def monitor(
     hits = Recurrences(build_index(load_suite(suite), store), ReplyJudge(settings.canaries),
                        store.add_production_hits if store is not None else None)
     mon = Monitor(settings, [hits])
+    acting = None
+    if triggers is not None:
+        spec = load_triggers(triggers)
+        acting = Triggers(spec, scan_and_gate(db, out))
+    mark = SignalMark()
+
+    def act(checks) -> None:
+        if acting is None:
+            return
+        drifted = [c for check in checks for c in check.drifted]
+        signals = mark.since(drifted, hits)
+        if signals.drifted or signals.recurrences or signals.unsafe:
+            for a in acting.evaluate(signals):
+                err_console.print(_action_line(a), soft_wrap=True)
     shown = [0]
     if reference is not None:
         read_reference(mon, reference)
@@ -115,10 +147,14 @@ def monitor(
         for c in checks:
             if c.drifted:
                 err_console.print(_alarm_line(c), soft_wrap=True)
+        if not once:
+            act(checks)
 
     started = time.perf_counter()
     if once:
-        read_once(mon, opened, on_checks)
+        alarms: list = []
+        read_once(mon, opened, lambda checks: (on_checks(checks), alarms.extend(checks)))
+        act(alarms)
     else:
         with err_console.status(_status(mon, started, hits)) as live:
             def on_tick(checks) -> None:
@@ -135,6 +171,9 @@ def monitor(
     report["recurrences"] = hits.report()
     report["recurrences"]["stored_in"] = str(db) if store is not None else None
     code = 1 if mon.alarm_checks or hits.count else (0 if mon.ready else 3)
+    if acting is not None:
+        report["actions"] = [a.to_dict() for a in acting.actions]
+        code = acting.exit_code() or code
     report["exit_code"] = code
     mon.close()
     if store is not None:

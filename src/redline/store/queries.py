@@ -157,6 +157,18 @@ class Queries(SqlAccess):
                 first[sid] = (created, run_id)
         return {sid: run_id for sid, (_, run_id) in first.items()}
 
+    def last_approved_run(self, target: str, suite: str, exclude: str | None = None
+                          ) -> str | None:
+        """The latest run of this target and suite whose recorded gate decision approved it
+        (the baseline a monitor trigger's re-run is gated against)."""
+        row = self._row(
+            "SELECT r.id FROM decisions d JOIN runs r ON r.id = d.run_id"
+            " WHERE r.target = ? AND r.suite = ? AND r.id != ?"
+            " AND d.verdict IN ('approve', 'approve-with-warnings')"
+            " ORDER BY d.created_at DESC, d.id DESC LIMIT 1", (target, suite, exclude or ""))
+        return str(row[0]) if row else None
+
+
 def contains(needle: str, columns: Sequence[str]) -> tuple[str, tuple[str, ...]]:
     """` AND (...)`: any of these columns, lower-cased, contains `needle` (LIKE, escaped)."""
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
