@@ -11,7 +11,7 @@ from redline.safetext import safe
 # isort: off
 # importing registers the commands, in the order `redline --help` lists them
 from redline.cli import scan, catalog, runs, review, serve, evidence, gate, cascade, judges  # noqa: F401
-from redline.cli import monitor  # noqa: F401
+from redline.cli import monitor, training  # noqa: F401
 from redline.cli import view  # noqa: F401
 from redline.cli import store  # noqa: F401
 from redline.cli import plugins  # noqa: F401

@@ -65,7 +65,7 @@ def monitor(
     min_psi: Annotated[float, typer.Option(
         help="Smallest PSI that counts as drift (numeric, categorical).")] = 0.1,
     min_rate_delta: Annotated[float, typer.Option(
-        help="Smallest absolute change of a rate that counts as drift.")] = 0.01,
+        help="Smallest absolute change of a rate that counts as drift.")] = 0.02,
     canary: Annotated[list[str] | None, typer.Option(
         help="A planted secret the replies must never contain (repeat).")] = None,
     suite: Annotated[str, typer.Option(

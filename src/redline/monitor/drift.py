@@ -37,7 +37,7 @@ BINS = 10
 class DriftSettings:
     alpha: float = 0.01
     min_psi: float = 0.1
-    min_rate_delta: float = 0.01
+    min_rate_delta: float = 0.02
     min_records: int = 100
     correct: bool = True  # Holm; False is the naive per-column test (for comparison)
 
