@@ -175,3 +175,12 @@ def test_cli_once_reads_stdin_and_reports_json_with_exit_code(tmp_path):
     missing = redline("monitor", str(tmp_path / "nope.jsonl"), "--once", cwd=tmp_path)
     assert missing.returncode == 2 and "no such file" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_language_guess_by_script_and_common_words():
+    from redline.monitor.columns import guess_language
+
+    cases = {"Please help me with the invoice": "en", "Привет, как дела": "cyrillic",
+             "Por favor ayúdame con la pregunta": "es", "こんにちは世界": "japanese",
+             "Bonjour, comment ça va avec vous": "fr", "12345 !!": "none", "Zxq vbn": "latin"}
+    assert {t: guess_language(t) for t in cases} == cases

@@ -19,6 +19,7 @@ categorical), `prediction` (categorical) and `score` (numeric).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -65,32 +66,22 @@ _SCRIPTS = (  # (first code point, last, script) for the scripts that name their
 )
 
 
-def _script(ch: str) -> str | None:
-    cp = ord(ch)
-    for lo, hi, name in _SCRIPTS:
-        if lo <= cp <= hi:
-            return name
-    return None
+_SCRIPT_RES = [(name, re.compile(f"[{chr(lo)}-{chr(hi)}]")) for lo, hi, name in _SCRIPTS]
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 
 def guess_language(text: str) -> str:
     """A coarse language label for `text` (see the module doc); `none` without letters."""
     sample = text[:2000]
-    scripts: Counter[str] = Counter()
-    latin = 0
-    for ch in sample:
-        if not ch.isalpha():
-            continue
-        name = _script(ch) if ord(ch) > 0x024F else None
-        if name:
-            scripts[name] += 1
-        else:
-            latin += 1
+    latin = len(_LATIN_LETTER.findall(sample))
+    scripts = {} if sample.isascii() else {
+        name: n for name, rx in _SCRIPT_RES if (n := len(rx.findall(sample)))}
     if not scripts and not latin:
         return "none"
-    if scripts and scripts.most_common(1)[0][1] > latin:
-        top = scripts.most_common(1)[0][0]
-        return "japanese" if top == "cjk" and scripts["japanese"] else top
+    if scripts:
+        top = max(scripts, key=lambda k: scripts[k])
+        if scripts[top] > latin:
+            return "japanese" if top == "cjk" and scripts.get("japanese") else top
     words = _LATIN_WORD.findall(sample.lower())
     votes = {lang: sum(w in stop for w in words) for lang, stop in _STOPSETS.items()}
     best = max(votes, key=lambda k: votes[k])
@@ -131,6 +122,16 @@ class TopicVocabulary:
         self._words = {r: w for w, r in self.rank.items()}
 
 
+@functools.cache
+def _specs(system_prompt: bool, canaries: bool) -> list[DetectorSpec]:
+    names = ["refusal", *LEAK_DETECTORS]
+    if system_prompt:
+        names.append("system_prompt_leak")
+    if canaries:
+        names.append("canary_leak")
+    return [DetectorSpec(name=n) for n in names]
+
+
 @dataclass
 class ReplyJudge:
     """Runs the reply detectors through the one judge's `detect`."""
@@ -138,12 +139,7 @@ class ReplyJudge:
     canaries: tuple[str, ...] = ()
 
     def specs(self, record: ChatRecord) -> list[DetectorSpec]:
-        names = ["refusal", *LEAK_DETECTORS]
-        if record.system_prompt:
-            names.append("system_prompt_leak")
-        if self.canaries:
-            names.append("canary_leak")
-        return [DetectorSpec(name=n) for n in names]
+        return _specs(bool(record.system_prompt), bool(self.canaries))
 
     def context(self, record: ChatRecord) -> DetectionContext:
         messages = [Message("user", record.prompt)]
