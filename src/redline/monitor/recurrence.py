@@ -108,7 +108,7 @@ class Recurrences:
             "scenario_version": sig.get("scenario_version"), "first_run": sig.get("first_run"),
             "source": sig.get("source", "detector"), "view": sig.get("view"),
             "containment": sig.get("containment"), "severity": sig.get("severity"),
-            "unsafe": bool(flagged), "detectors": flagged,
+            "unsafe": int(bool(flagged)), "detectors": flagged,  # 0/1: an INTEGER column
             "prompt": record.prompt[:EXCERPT], "reply": (record.response or "")[:EXCERPT],
         }
 
