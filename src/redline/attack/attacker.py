@@ -17,7 +17,7 @@ from typing import Any
 
 from redline.attempts import digest
 from redline.detectors.compliance import topic_terms
-from redline.detectors.judge import call_key
+from redline.detectors.judge import call_key, close_client, index_calls
 from redline.detectors.refusal import is_refusal
 from redline.models import Message, TargetRequest, TargetResponse
 
@@ -98,9 +98,7 @@ class Attacker:
                             clock(resp.latency_s), resp.tokens)
 
     async def aclose(self) -> None:
-        close = getattr(self.client, "aclose", None)
-        if close is not None:
-            await close()
+        await close_client(self.client)
 
 
 def _walk_calls(value: Any) -> Iterator[Mapping[str, Any]]:
@@ -118,12 +116,7 @@ class RecordedAttacker:
 
     @classmethod
     def from_verdicts(cls, verdict_lists: Iterable[list[dict[str, Any]]]) -> RecordedAttacker:
-        calls: dict[str, Mapping[str, Any]] = {}
-        for verdicts in verdict_lists:
-            for v in verdicts:
-                for call in _walk_calls(v.get("evidence")):
-                    calls[str(call["key"])] = call
-        return cls(calls)
+        return cls(index_calls(verdict_lists, _walk_calls))
 
     async def send(self, request: TargetRequest) -> TargetResponse:
         call = self.calls.get(call_key(request))

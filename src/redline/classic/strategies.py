@@ -54,9 +54,19 @@ def _start(attempt: Attempt) -> tuple[dict[str, Any], str, list[str] | None]:
     return dict(payload.get("features", {})), str(ref.get("label")), ref.get("classes")
 
 
-class NoiseParams(Params):
+class BudgetParams(Params):
+    """The perturbation budgets every evasion strategy is run at."""
+
     budgets: list[float] = Field(min_length=1)
+
+
+class SampledParams(BudgetParams):
+    """Budgets, and how many random tries each budget gets."""
+
     samples: int = Field(8, ge=1)
+
+
+class NoiseParams(SampledParams):
     scales: dict[str, float]
 
 
@@ -77,9 +87,7 @@ async def noise(attempt: Attempt, budgets: list[float], samples: int,
                 return
 
 
-class CategoricalParams(Params):
-    budgets: list[float] = Field(min_length=1)
-    samples: int = Field(8, ge=1)
+class CategoricalParams(SampledParams):
     categories: dict[str, list[str]]
 
 
@@ -114,8 +122,7 @@ def _flips(base: dict[str, Any], categories: dict[str, list[str]], names: list[s
     return out
 
 
-class BoundaryParams(Params):
-    budgets: list[float] = Field(min_length=1)
+class BoundaryParams(BudgetParams):
     iterations: int = Field(4, ge=0)
     directions: int = Field(12, ge=2)
     scales: dict[str, float]
@@ -264,9 +271,7 @@ def edit(text: str, rng: random.Random, synonyms: Mapping[str, list[str]]) -> st
     return text
 
 
-class TextParams(Params):
-    budgets: list[float] = Field(min_length=1)
-    samples: int = Field(8, ge=1)
+class TextParams(SampledParams):
     synonyms: dict[str, list[str]]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,6 +30,26 @@ def call_key(request: TargetRequest) -> str:
     body = json.dumps([request.attempt_id, [m.to_dict() for m in request.messages]],
                       ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def index_calls(verdict_lists: Iterable[list[dict[str, Any]]],
+                walk: Callable[[dict[str, Any]], Iterable[Mapping[str, Any]]]
+                ) -> dict[str, Mapping[str, Any]]:
+    """Recorded side calls (the judge's, an attacker's) by key: what `walk` finds in the
+    evidence of each stored verdict. The playback of `RecordedJudge` and `RecordedAttacker`."""
+    calls: dict[str, Mapping[str, Any]] = {}
+    for verdicts in verdict_lists:
+        for v in verdicts:
+            for call in walk(v.get("evidence") or {}):
+                calls[str(call["key"])] = call
+    return calls
+
+
+async def close_client(client: Any) -> None:
+    """Close a judge's or an attacker's client if it holds something open (`aclose()`)."""
+    close = getattr(client, "aclose", None)
+    if close is not None:
+        await close()
 
 
 @dataclass
@@ -55,25 +75,18 @@ class LLMJudge:
             return TargetResponse(text=None, error=f"{type(exc).__name__}: {exc}")
 
     async def aclose(self) -> None:
-        close = getattr(self.client, "aclose", None)
-        if close is not None:
-            await close()
+        await close_client(self.client)
 
 
 @dataclass
 class RecordedJudge:
     """Plays back the judge calls a run recorded; a call it lacks is an error (unclear)."""
 
-    calls: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_verdicts(cls, verdict_lists: Iterable[list[dict[str, Any]]]) -> RecordedJudge:
-        calls: dict[str, dict[str, Any]] = {}
-        for verdicts in verdict_lists:
-            for v in verdicts:
-                for call in _judge_calls(v.get("evidence") or {}):
-                    calls[call["key"]] = call
-        return cls(calls)
+        return cls(index_calls(verdict_lists, _judge_calls))
 
     async def send(self, request: TargetRequest) -> TargetResponse:
         call = self.calls.get(call_key(request))
