@@ -66,13 +66,23 @@ def _b58(token: str) -> str | None:
     return _printable(raw) if raw else None
 
 
+# What base64.b85decode and base64.a85decode (no Adobe framing, no folded spaces) accept.
+_B85_ALPHABET = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                          "!#$%&()*+-;<=>?@^_`{|}~")
+_A85_ALPHABET = frozenset(map(chr, range(ord("!"), ord("u") + 1))) | {"z", " ", "\t", "\n", "\r",
+                                                                        "\v"}
+
+
 def _b85(token: str) -> str | None:
     if token.startswith("<~"):
         try:
             return _printable(base64.a85decode(token, adobe=True, ignorechars=" \t\n\r"))
         except (ValueError, binascii.Error):
             return None
-    for decode in (base64.b85decode, base64.a85decode):
+    chars = set(token)
+    for decode, alphabet in ((base64.b85decode, _B85_ALPHABET), (base64.a85decode, _A85_ALPHABET)):
+        if not chars <= alphabet:
+            continue  # the decoder would raise on the first character outside its alphabet
         try:
             out = _printable(decode(token))
         except (ValueError, binascii.Error):

@@ -275,8 +275,16 @@ _VIEW_MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "url": lambda v: decoders.url_decoded(v["text"]),
     "tokens": lambda v: [(f, compact(d)) for f, d in decoders.decoded_tokens(v["text"])],
     "nato": lambda v: decoders.nato_runs(v["text"]),
-    "pieces": lambda v: [compact(t) for t in v["text"].split()[:2000]],
+    "pieces": lambda v: _pieces(v["text"]),
 }
+
+
+def _pieces(text: str) -> list[str]:
+    """The first 2,000 whitespace-separated tokens, each `compact`ed (in C for ASCII text)."""
+    tokens = text.split()[:2000]
+    if text.isascii():
+        return [t.encode("ascii").translate(_LOWER, _NON_ALNUM).decode("ascii") for t in tokens]
+    return [compact(t) for t in tokens]
 
 
 def _view(views: dict[str, Any], name: str) -> Any:
@@ -347,11 +355,20 @@ def find_leaks(text: str, secrets: tuple[str, ...] | list[str]) -> list[dict[str
     prepared = [p for p in map(prepare, dict.fromkeys(secrets)) if p is not None]
     if not prepared or not text:
         return []
+    views = _views(text)
+    return [f for s in prepared if (f := _find_secret(views, s)) is not None]
+
+
+@lru_cache(maxsize=2)
+def _views(text: str) -> dict[str, Any]:
+    """The views of one reply, filled in on demand by `_view`. Kept for the last two replies:
+    the marker and canary detectors of one attempt read the same reply one after the other,
+    and each view depends on the text alone."""
     lower = text.lower()
     views = {"text": text, "lower": lower, "ascii": text.isascii()}
     if views["ascii"]:
         views["folded"] = lower
-    return [f for s in prepared if (f := _find_secret(views, s)) is not None]
+    return views
 
 
 def _leak_verdict(name: str, text: str, values: list[Any]) -> Verdict:
