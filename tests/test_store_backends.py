@@ -228,3 +228,38 @@ def test_a_run_is_held_by_one_holder_at_a_time(db_location: str) -> None:
         pass
     first.close()
     second.close()
+
+
+def test_the_change_token_moves_with_every_write_by_anyone(db_location: str,
+                                                           tmp_path: Path) -> None:
+    """What the viewer caches is keyed by it: reads leave it, any committed write (a label,
+    a signature, an edit behind redline's back) moves it, and a cached verification is
+    redone and sees the edit."""
+    from redline.review import record_label
+    from redline.view.pages import StoreCache
+
+    run_id = run_scan(tmp_path, db_location, write_hedge_suite(tmp_path, INPUTS)).run.id
+    viewer, other = Store(db_location), Store(db_location)
+    cache, verified = StoreCache(), []
+
+    def verify() -> bool:
+        return cache.get(viewer, ("verify", run_id),
+                         lambda: verified.append(1) or viewer.verify(run_id).ok)
+
+    token = viewer.change_token()
+    assert token is not None and verify() and verify() and len(verified) == 1
+    list(viewer.results(run_id))
+    assert viewer.change_token() == token
+    aid = next(viewer.results(run_id))["attempt_id"]
+    record_label(other, run_id, aid, "pass", "ann", "checked by hand")
+    assert viewer.change_token() != token
+    assert verify() and len(verified) == 2
+    token = viewer.change_token()
+    other.add_signature(run_id, 0, "0" * 64, "k", "pem", "sig")
+    assert viewer.change_token() != token
+    token = viewer.change_token()
+    other._exec("UPDATE results SET outcome = 'pass' WHERE outcome = 'fail'")
+    assert viewer.change_token() != token
+    assert not verify() and len(verified) == 3
+    viewer.close()
+    other.close()

@@ -95,16 +95,17 @@ def test_attempts_are_paged_in_the_store(scanned: dict, tmp_path: Path) -> None:
         [a for _, a in store.attempts_with_outcome(run, "pass")]
     total = len(every)
     size = 3
+    cache = pages.StoreCache()
     old, pages.PAGE_SIZE = pages.PAGE_SIZE, size
     try:
         seen, params = [], {}
         while True:
-            data = pages.run_page(store, run, params)
+            data = pages.run_page(store, cache, run, params)
             seen += [r["attempt_id"] for r in data["rows"]]
             if data["next"] is None:
                 break
             params = {"after": str(data["next"])}
-        back = pages.run_page(store, run, {"before": str(data["rows"][0]["seq"])})
+        back = pages.run_page(store, cache, run, {"before": str(data["rows"][0]["seq"])})
     finally:
         pages.PAGE_SIZE = old
     assert len(seen) == total == len(set(seen))

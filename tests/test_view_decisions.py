@@ -95,3 +95,31 @@ def test_verify_page_reports_an_intact_and_a_tampered_chain(scanned: dict,
         page = httpx.get(base + f"/runs/{leaky}/verify").text
         assert "FAILED" in page and 'id="problems"' in page
         assert "VERIFIED" in httpx.get(base + f"/runs/{scanned['patched']}/verify").text
+
+
+def test_pages_served_from_the_cache_follow_every_write(scanned: dict, tmp_path: Path) -> None:
+    """The gate decision and the run page are computed once per state of the store: a
+    label recorded and an edit made behind redline's back while the viewer runs both show on
+    the next load (the gate blocks on the broken chain)."""
+    from redline.review import record_label
+
+    copy = tmp_path / "live.db"
+    shutil.copy(str(scanned["db"]), copy)
+    patched = scanned["patched"]
+    with viewer_thread(lambda: Store(copy)) as base:
+        gate = base + f"/runs/{patched}/gate"
+        first = httpx.get(gate).text
+        assert "fails verification" not in first and httpx.get(gate).text == first
+        run_page = httpx.get(base + f"/runs/{patched}").text
+        assert "reviewed label(s)" not in run_page
+        writer = Store(copy)
+        aid = next(writer.results(patched))["attempt_id"]
+        record_label(writer, patched, aid, "fail", "ann", "leaks on a closer look")
+        assert "1 reviewed label(s)" in httpx.get(base + f"/runs/{patched}").text
+        db = sqlite3.connect(copy)
+        with db:
+            db.execute("UPDATE results SET latency_ms = latency_ms + 1 WHERE run_id = ? AND"
+                       " seq = 0", (patched,))
+        db.close()
+        assert "fails verification" in httpx.get(gate).text
+        writer.close()

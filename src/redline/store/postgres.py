@@ -141,6 +141,12 @@ class PostgresStore(Store):
                    " ON CONFLICT (name) DO UPDATE"
                    " SET value = greatest(id_counters.value, excluded.value)", (issued,))
 
+    def change_token(self) -> str | None:
+        """The current snapshot (xmin:xmax:in-progress ids): every commit of a transaction
+        that wrote anything moves its xmax or drops its id from the in-progress list."""
+        row = self._row("SELECT pg_current_snapshot()::text")
+        return str(row[0]) if row else None
+
     def _has_table(self, name: str) -> bool:
         row = self._row("SELECT to_regclass(?) IS NOT NULL", (name,))
         return bool(row and row[0])

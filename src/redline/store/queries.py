@@ -250,3 +250,10 @@ class ViewQueries(SqlAccess):
         cur = self._rows(f"SELECT id FROM runs{where} ORDER BY created_at DESC, id DESC"
                          " LIMIT ? OFFSET ?", (*args, int(limit), int(offset)))
         return [r[0] for r in cur], int(total[0]) if total else 0
+
+    def change_token(self) -> str | None:
+        """A token that any committed write to the store moves, by this connection or any
+        other (redline's own writes and an edit behind its back alike), read through this
+        connection; None where the backend cannot tell. What was read at one token holds
+        while it stays the same (the viewer's cache, redline.view.pages.StoreCache)."""
+        raise NotImplementedError

@@ -132,6 +132,12 @@ class SqliteStore(Store):
             self._exec("INSERT INTO sqlite_sequence (name, seq) VALUES ('decisions', ?)",
                        (issued,))
 
+    def change_token(self) -> str | None:
+        """PRAGMA data_version moves on every commit by another connection, total_changes on
+        every row this one writes."""
+        (version,) = self.db.execute("PRAGMA data_version").fetchone()
+        return f"{version}:{self.db.total_changes}"
+
     def _has_table(self, name: str) -> bool:
         return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                                (name,)).fetchone() is not None

@@ -49,9 +49,14 @@ def _query(params: dict[str, Any], **changes: Any) -> str:
 _ENV.globals["query"] = _query
 
 
+Page = tuple[str, dict[str, Any] | None]  # a template and its data (None: not found)
+Build = Callable[[Store, pages.StoreCache, Request], Page]
+
+
 class Stores:
     """One store connection per server thread (SQLite connections are not shared across
-    threads), opened on first use and closed when the server stops."""
+    threads), opened on first use and closed when the server stops, each with the cache of
+    what the pages computed from it."""
 
     def __init__(self, opener: Callable[[], Store]) -> None:
         self.opener = opener
@@ -59,13 +64,14 @@ class Stores:
         self.opened: list[Store] = []
         self.lock = threading.Lock()
 
-    def get(self) -> Store:
+    def get(self) -> tuple[Store, pages.StoreCache]:
         store = getattr(self.local, "store", None)
         if store is None:
             store = self.local.store = self.opener()
+            self.local.cache = pages.StoreCache()
             with self.lock:
                 self.opened.append(store)
-        return store
+        return store, self.local.cache
 
     def close(self) -> None:
         with self.lock:
@@ -78,13 +84,12 @@ def render(name: str, code: int = 200, /, **context: Any) -> HTMLResponse:
     return HTMLResponse(_ENV.get_template(name).render(**context), status_code=code)
 
 
-def _page(build: Callable[[Store, Request], tuple[str, dict[str, Any] | None]],
-          stores: Stores) -> Callable[[Request], Response]:
+def _page(build: Build, stores: Stores) -> Callable[[Request], Response]:
     """A route: build the page's data, render it; a missing run or record is a 404, a bad
     query parameter a 400, each as a page that says which."""
     def endpoint(request: Request) -> Response:
         try:
-            template, data = build(stores.get(), request)
+            template, data = build(*stores.get(), request)
         except UsageError as exc:
             return render("error.html.j2", 400, message=str(exc))
         except RedlineError as exc:
@@ -96,35 +101,37 @@ def _page(build: Callable[[Store, Request], tuple[str, dict[str, Any] | None]],
     return endpoint
 
 
-def _runs(store: Store, request: Request) -> tuple[str, dict[str, Any] | None]:
+def _runs(store: Store, cache: pages.StoreCache, request: Request) -> Page:
     return "runs.html.j2", pages.runs_page(store, request.query_params)
 
 
-def _run(store: Store, request: Request) -> tuple[str, dict[str, Any] | None]:
-    return "run.html.j2", pages.run_page(store, request.path_params["run"],
+def _run(store: Store, cache: pages.StoreCache, request: Request) -> Page:
+    return "run.html.j2", pages.run_page(store, cache, request.path_params["run"],
                                          request.query_params)
 
 
-def _attempt(store: Store, request: Request) -> tuple[str, dict[str, Any] | None]:
-    return "attempt.html.j2", pages.attempt_page(store, request.path_params["run"],
+def _attempt(store: Store, cache: pages.StoreCache, request: Request) -> Page:
+    return "attempt.html.j2", pages.attempt_page(store, cache, request.path_params["run"],
                                                  request.path_params["attempt"])
 
 
-def _judging(policy: Policy) -> list[tuple[str, Callable[[Store, Request],
-                                                        tuple[str, dict[str, Any] | None]]]]:
+def _judging(policy: Policy) -> list[tuple[str, Build]]:
     """The pages that judge with the policy: gate, compare, risks; and verify."""
-    def gate(store: Store, request: Request) -> tuple[str, dict[str, Any] | None]:
-        return "gate.html.j2", decisions.gate_page(store, policy, request.path_params["run"],
+    def gate(store: Store, cache: pages.StoreCache, request: Request) -> Page:
+        return "gate.html.j2", decisions.gate_page(store, cache, policy,
+                                                   request.path_params["run"],
                                                    request.query_params)
 
-    def compare(store: Store, request: Request) -> tuple[str, dict[str, Any] | None]:
-        return "compare.html.j2", decisions.compare_page(store, policy, request.query_params)
+    def compare(store: Store, cache: pages.StoreCache, request: Request) -> Page:
+        return "compare.html.j2", decisions.compare_page(store, cache, policy,
+                                                         request.query_params)
 
-    def risks(store: Store, request: Request) -> tuple[str, dict[str, Any] | None]:
-        return "risks.html.j2", decisions.risks_page(store, policy, request.query_params)
+    def risks(store: Store, cache: pages.StoreCache, request: Request) -> Page:
+        return "risks.html.j2", decisions.risks_page(store, cache, policy, request.query_params)
 
-    def verify(store: Store, request: Request) -> tuple[str, dict[str, Any] | None]:
-        return "verify.html.j2", decisions.verify_page(store, request.path_params["run"])
+    def verify(store: Store, cache: pages.StoreCache, request: Request) -> Page:
+        return "verify.html.j2", decisions.verify_page(store, cache,
+                                                       request.path_params["run"])
 
     return [("/runs/{run}/gate", gate), ("/compare", compare), ("/risks", risks),
             ("/runs/{run}/verify", verify)]

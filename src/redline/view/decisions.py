@@ -14,7 +14,7 @@ from redline.gate.policy import Policy
 from redline.gate.risks import open_findings
 from redline.gate.runner import evaluate
 from redline.store import Store
-from redline.view.pages import pretty, run_row, text_param
+from redline.view.pages import StoreCache, pretty, run_row, text_param
 
 MAX_LISTED = 200  # transitions listed per kind; the counts cover them all
 
@@ -44,13 +44,16 @@ def stored_decisions(store: Store, run_id: str) -> list[dict[str, Any]]:
     return sorted(out, key=lambda d: str(d["created_at"]), reverse=True)
 
 
-def gate_page(store: Store, policy: Policy, ref: str,
+def gate_page(store: Store, cache: StoreCache, policy: Policy, ref: str,
               params: Mapping[str, str]) -> dict[str, Any]:
+    """The decision (which verifies both runs) is computed once per state of the store."""
     baseline = text_param(params, "baseline")
     run = store.get_run(ref)
-    if baseline is not None and store.get_run(baseline).id == run.id:
+    base_id = store.get_run(baseline).id if baseline is not None else None
+    if base_id == run.id:
         raise UsageError(f"the baseline and the candidate are the same run {run.id}")
-    decision = evaluate(store, run.id, baseline, policy).decision
+    decision = cache.get(store, ("gate", policy.digest, run.id, base_id),
+                         lambda: evaluate(store, run.id, base_id, policy).decision)
     return {"run": run_row(run), "d": decision.to_dict(),
             "reasons": [_reason(r) for r in decision.reasons],
             "scenario_rows": [s.to_dict() for s in decision.scenarios],
@@ -58,14 +61,16 @@ def gate_page(store: Store, policy: Policy, ref: str,
             "other_runs": [r.id for r in store.runs(50) if r.id != run.id]}
 
 
-def compare_page(store: Store, policy: Policy, params: Mapping[str, str]) -> dict[str, Any]:
+def compare_page(store: Store, cache: StoreCache, policy: Policy,
+                 params: Mapping[str, str]) -> dict[str, Any]:
     base_ref, cand_ref = text_param(params, "base"), text_param(params, "cand")
     if base_ref is None or cand_ref is None:
         raise UsageError("compare needs a baseline run (base=) and a candidate run (cand=)")
     base, cand = store.get_run(base_ref), store.get_run(cand_ref)
     if base.id == cand.id:
         raise UsageError(f"the baseline and the candidate are the same run {base.id}")
-    result = evaluate(store, cand.id, base.id, policy)
+    result = cache.get(store, ("compare", policy.digest, base.id, cand.id),
+                       lambda: evaluate(store, cand.id, base.id, policy))
     assert result.comparison is not None
     comparison = result.comparison.to_dict()
     return {
@@ -79,17 +84,22 @@ def compare_page(store: Store, policy: Policy, params: Mapping[str, str]) -> dic
     }
 
 
-def risks_page(store: Store, policy: Policy, params: Mapping[str, str]) -> dict[str, Any]:
+def risks_page(store: Store, cache: StoreCache, policy: Policy,
+               params: Mapping[str, str]) -> dict[str, Any]:
     target = text_param(params, "target")
-    return {"risks": [r.to_dict() for r in open_findings(store, policy, target)],
+    risks = cache.get(store, ("risks", policy.digest, target),
+                      lambda: [r.to_dict() for r in open_findings(store, policy, target)])
+    return {"risks": risks,
             "target": target or "", "policy": policy.files}
 
 
-def verify_page(store: Store, ref: str) -> dict[str, Any]:
+def verify_page(store: Store, cache: StoreCache, ref: str) -> dict[str, Any]:
+    """Verified once per state of the store: any committed write, an edit behind redline's
+    back included, moves the store's change token, and the next load verifies afresh."""
     from redline.evidence import verify_run
 
     run = store.get_run(ref)
-    report = verify_run(store, run.id)
+    report = cache.get(store, ("verify", run.id), lambda: verify_run(store, run.id))
     chain = report.chain
     return {"run": run_row(run), "ok": report.ok, "signed": report.signed,
             "links": chain.links, "head": chain.head,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from collections.abc import Mapping
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,37 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 PAGE_SIZE = 50
 RUNS_PAGE_SIZE = 50
 MAX_QUERY_CHARS = 200
+
+
+class StoreCache:
+    """What the pages computed from one store connection (aggregates, labels, gate decisions,
+    verifications), kept while the store is unchanged: the key is the store's change token
+    (Store.change_token), which any committed write by anyone moves (a new result, label,
+    decision or signature, and an edit made behind redline's back), so nothing stale is ever
+    served and a tampered record shows on the next page load. A backend without a token
+    computes every time. One per connection: a token means nothing on another one."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.token: str | None = None
+        self.items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+    def get(self, store: Store, what: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        token = store.change_token()
+        if token is None:
+            return compute()
+        if token != self.token:  # the store moved on: nothing computed before holds
+            self.items.clear()
+            self.token = token
+        if what in self.items:
+            self.items.move_to_end(what)
+            return self.items[what]
+        value = compute()
+        if store.change_token() == token:  # not written to while it was computed
+            self.items[what] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
 
 
 @dataclass
@@ -89,11 +120,14 @@ def runs_page(store: Store, params: Mapping[str, str]) -> dict[str, Any]:
             "prev": max(0, offset - RUNS_PAGE_SIZE) if offset else None}
 
 
-def tallies(store: Store, run_id: str) -> tuple[dict[str, Tally], dict[str, dict[str, Any]]]:
-    """Per category and per scenario (with its category and severity), one GROUP BY."""
+Groups = list[tuple[str, str, str, str, int]]
+
+
+def tallies(groups: Groups) -> tuple[dict[str, Tally], dict[str, dict[str, Any]]]:
+    """Per category and per scenario (with its category and severity)."""
     categories: dict[str, Tally] = defaultdict(Tally)
     scenarios: dict[str, dict[str, Any]] = {}
-    for sid, category, severity, outcome, n in store.outcome_groups(run_id):
+    for sid, category, severity, outcome, n in groups:
         categories[category].add(outcome, n)
         entry = scenarios.setdefault(sid, {"category": category, "severity": severity,
                                            "tally": Tally()})
@@ -109,23 +143,37 @@ def result_filter(params: Mapping[str, str]) -> ResultFilter:
                         text=text_param(params, "q"))
 
 
-def run_page(store: Store, ref: str, params: Mapping[str, str]) -> dict[str, Any]:
+def matched(groups: Groups, found: ResultFilter) -> int:
+    """How many results the filter matches, from the outcome groups (no text search)."""
+    return sum(n for sid, category, severity, outcome, n in groups
+               if found.outcome in (None, outcome) and found.category in (None, category)
+               and found.scenario in (None, sid) and found.severity in (None, severity))
+
+
+def run_page(store: Store, cache: StoreCache, ref: str,
+             params: Mapping[str, str]) -> dict[str, Any]:
     run = store.get_run(ref)
     found = result_filter(params)
+    groups = cache.get(store, ("groups", run.id), lambda: list(store.outcome_groups(run.id)))
+    labels = cache.get(store, ("labels", run.id), lambda: store.labels(run.id))
+    if found.text:
+        count = cache.get(store, ("count", run.id, found),
+                          lambda: store.result_count(run.id, found))
+    else:
+        count = matched(groups, found)
     after, before = _int(params, "after"), _int(params, "before")
     rows = store.result_page(run.id, found, after=after, before=before, limit=PAGE_SIZE + 1)
     more = len(rows) > PAGE_SIZE  # one row past the page says whether another page follows
     rows = rows[1:] if before is not None and more else rows[:PAGE_SIZE]
-    labels = store.labels(run.id)
     for row in rows:
         row["label"] = labels.get(row["attempt_id"])
-    categories, scenarios = tallies(store, run.id)
+    categories, scenarios = tallies(groups)
     first, last = (rows[0]["seq"], rows[-1]["seq"]) if rows else (None, None)
     paging_on = after is not None or before is not None
     return {
         "run": run_row(run), "manifest": pretty(run.manifest), "config": pretty(run.config),
         "categories": categories, "scenarios": scenarios, "rows": rows,
-        "matched": store.result_count(run.id, found), "filter": found,
+        "matched": count, "filter": found,
         "next": last if rows and (more or before is not None) else None,
         "prev": first if rows and paging_on and (more or after is not None) else None,
         "outcomes": OUTCOMES, "severities": SEVERITIES, "reviewed": len(labels),
@@ -139,7 +187,8 @@ def _decoded(record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def attempt_page(store: Store, ref: str, attempt_id: str) -> dict[str, Any] | None:
+def attempt_page(store: Store, cache: StoreCache, ref: str,
+                 attempt_id: str) -> dict[str, Any] | None:
     run = store.get_run(ref)
     record = store.result_record(run.id, attempt_id)
     if record is None:
@@ -151,4 +200,5 @@ def attempt_page(store: Store, ref: str, attempt_id: str) -> dict[str, Any] | No
         if "payload" in r:
             r["payload_json"] = pretty(r["payload"])
     rec["attempt_json"] = pretty(rec["attempt"])
-    return {"run": run_row(run), "r": rec, "label": store.labels(run.id).get(attempt_id)}
+    labels = cache.get(store, ("labels", run.id), lambda: store.labels(run.id))
+    return {"run": run_row(run), "r": rec, "label": labels.get(attempt_id)}
