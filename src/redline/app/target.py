@@ -8,7 +8,6 @@ from typing import Any
 
 from redline.app.data import ADMIN_CODE, CANARY, system_prompt
 from redline.app.pipeline import STAGE_NAMES, GuardedApp
-from redline.errors import UsageError
 from redline.models import TargetRequest, TargetResponse
 from redline.targets.base import Target
 
@@ -20,15 +19,8 @@ class GuardedAppTarget:
     spec: str = "demo"
 
     @classmethod
-    def create(cls, model: Target | None, seed: int | None = None) -> GuardedAppTarget:
-        if model is None:
-            from redline.config import parse_target
-            from redline.targets.spec import build_target
-
-            try:
-                model = build_target(parse_target("local"), seed=seed)
-            except UsageError as exc:
-                raise UsageError(f"the demo app's default model is unavailable: {exc}") from exc
+    def create(cls, model: Target) -> GuardedAppTarget:
+        """The app around `model` (the `demo` target kind builds the default model)."""
         spec = "demo" if model.spec.startswith("local") else f"demo:{model.spec}"
         return cls(model=model, app=GuardedApp.around(model), spec=spec)
 

@@ -239,8 +239,13 @@ def _build_local(config: LocalConfig, seed: int | None) -> Target:
 def _build_demo(config: DemoConfig, seed: int | None) -> Target:
     from redline.app.target import GuardedAppTarget
 
-    inner = build_target(config.model, seed) if config.model is not None else None
-    return GuardedAppTarget.create(inner, seed=seed)
+    if config.model is not None:
+        return GuardedAppTarget.create(build_target(config.model, seed))
+    try:
+        inner = build_target(LocalConfig(kind="local"), seed)
+    except UsageError as exc:
+        raise UsageError(f"the demo app's default model is unavailable: {exc}") from exc
+    return GuardedAppTarget.create(inner)
 
 
 @target_kind("classifier", ClassifierConfig, "classifier:MODULE:OBJ|MODEL-FILE",
