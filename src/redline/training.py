@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from redline.detectors.leak import fold
+from redline.detectors.folding import fold
 from redline.errors import UsageError
 
 Format = Literal["jsonl", "parquet", "chat"]

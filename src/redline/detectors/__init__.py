@@ -8,6 +8,7 @@ from redline.detectors import (  # noqa: F401  (importing registers them)
     pii,
     refusal,
     robustness,
+    system_prompt,
 )
 from redline.detectors.base import DETECTORS, DetectionContext, detector
 

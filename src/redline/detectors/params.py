@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from redline.detectors.folding import too_short
 from redline.registry import Int, Params, Rate
 
 Threshold = Annotated[Rate, Field(description="refusal score at or above which a reply refuses")]
@@ -17,9 +18,7 @@ SHORT_SECRET = ("is too short to look for safely: give at least 4 letters or dig
 
 
 def _secrets(values: list[str]) -> list[str]:
-    from redline.detectors.leak import prepare
-
-    short = [v for v in values if prepare(v) is None]
+    short = [v for v in values if too_short(v)]
     if short:
         raise ValueError(f"{short!r} {SHORT_SECRET}")
     return values

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from redline.detectors.base import DetectionContext, detector
+from redline.detectors.folding import ZERO_WIDTH
 from redline.detectors.params import RefusalParams
 from redline.detectors.refusal_lexicon import lexicon_matches
 from redline.models import Verdict
@@ -42,10 +43,6 @@ DONT_WEIGHT = 0.6
 SOFTENED_FACTOR = 0.5
 MAX_EVIDENCE_MATCHES = 5
 
-ZERO_WIDTH = (
-    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
-    "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\ufeff"
-)
 _QUOTES = {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
            "\u02bc": "'", "\u00b4": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
            "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"'}

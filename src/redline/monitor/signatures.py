@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from redline.detectors.compliance import decoded_views
-from redline.detectors.leak import fold
+from redline.detectors.folding import fold
 
 NGRAM = 3
 MIN_WORDS = 6
