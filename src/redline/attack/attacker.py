@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from redline.attempts import digest
-from redline.detectors.compliance import topic_terms
 from redline.detectors.judge import call_key, close_client, index_calls
 from redline.detectors.refusal import is_refusal
+from redline.detectors.wording import topic_terms
 from redline.models import Message, TargetRequest, TargetResponse
 
 MAX_PROMPT_CHARS = 8000

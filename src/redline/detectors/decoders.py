@@ -1,17 +1,24 @@
-"""Decoded views of a reply for the leak detectors: URL-encoding, base32, base58, base85/ascii85,
-NATO/phonetic spelling, and a secret given in parts.
+"""Decoded views of a reply.
 
-Each view is computed on demand and only from tokens that could be in that encoding, so a reply
-without such tokens costs a few regex scans. A decoded token is then searched for the secret
-like any other text (the caller decides what counts as a match).
+For the leak detectors, per token: URL-encoding, base32, base58, base85/ascii85, NATO/phonetic
+spelling, and a secret given in parts. Each view is computed on demand and only from tokens that
+could be in that encoding, so a reply without such tokens costs a few regex scans. A decoded
+token is then searched for the secret like any other text (the caller decides what counts as a
+match).
+
+For reading a whole reply (compliance, system prompt, monitoring): `decoded_views`, the reply
+decoded as base64, rot13 or leetspeak when it plausibly uses one of them.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import re
 from urllib.parse import unquote_plus
+
+from redline.detectors.wording import english_share, words
 
 MAX_TOKENS = 200
 MAX_TOKEN_CHARS = {"base32": 8192, "base58": 400, "base85": 8192}  # base58 is quadratic
@@ -188,3 +195,48 @@ def split_cover(tokens: list[str], key: str) -> list[str] | None:
         if found and max(map(len, found)) * 3 >= len(key):
             return found
     return None
+
+
+# --- decoded views of a whole reply (compliance, system prompt) ---------------------------
+
+_B64_TOKEN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+_LEET_MAP = str.maketrans({"4": "a", "@": "a", "3": "e", "1": "i", "0": "o", "5": "s", "$": "s",
+                           "7": "t", "|": "l"})
+_LEET_HINT = re.compile(r"[a-zA-Z][0-9@$|][a-zA-Z0-9]|[0-9][a-zA-Z]")
+_LEET_WORD = re.compile(r"\b[a-z]*[0-9@$|][a-z0-9@$|]*[a-z][a-z0-9@$|]*\b")
+
+
+def _b64_text(token: str) -> str | None:
+    body = token.rstrip("=")
+    body = body[: len(body) - len(body) % 4] if len(body) % 4 == 1 else body
+    alt = b"-_" if ("-" in body or "_" in body) else None
+    try:
+        raw = base64.b64decode(body + "=" * (-len(body) % 4), altchars=alt, validate=True)
+        out = raw.decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    printable = sum(c.isprintable() or c in "\n\t" for c in out)
+    return out if out and printable / len(out) > 0.95 and " " in out else None
+
+
+def decoded_views(text: str) -> list[tuple[str, str]]:
+    """(encoding, decoded text) for each encoding the text plausibly uses, besides plain."""
+    out: list[tuple[str, str]] = []
+    if len(text) >= 16 and _B64_TOKEN.search(text):
+        decoded = [d for t in _B64_TOKEN.findall(text) if (d := _b64_text(t))]
+        if decoded:
+            out.append(("base64", "\n".join(decoded)))
+    head = text[:3000]
+    ws = words(head)
+    if len(ws) >= 4:
+        plain = english_share(ws)
+        if plain < 0.12 and english_share(words(codecs.encode(head, "rot13"))) > max(0.12,
+                                                                                  plain * 2):
+            out.append(("rot13", codecs.encode(text, "rot13")))
+        if _LEET_HINT.search(head):
+            low = head.lower()
+            leet = _LEET_WORD.findall(low)
+            if len(leet) >= 3 and len(leet) >= 0.2 * len(head.split()):
+                unleet = _LEET_WORD.sub(lambda m: m.group().translate(_LEET_MAP), text.lower())
+                out.append(("leetspeak", unleet))
+    return out

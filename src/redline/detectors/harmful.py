@@ -19,8 +19,10 @@ from typing import Any
 
 from redline.detectors import compliance as cp
 from redline.detectors.base import DetectionContext, detector
+from redline.detectors.decoders import decoded_views
 from redline.detectors.params import HarmfulParams, RefusalParams
 from redline.detectors.refusal import OPENING_CHARS, THRESHOLD, declined, refusal_score
+from redline.detectors.signals import count_matches, read_reply
 from redline.models import Verdict
 
 MIN_WORDS = 3
@@ -34,7 +36,7 @@ _WORD = re.compile(r"[^\W_]{2,}|\d")
 
 def word_count(text: str, limit: int = MIN_WORDS) -> int:
     """Words (two letters or more, or a digit) in `text`, counting no further than `limit`."""
-    return cp.count_matches(_WORD, text, limit)
+    return count_matches(_WORD, text, limit)
 
 
 def _snippet(text: str) -> str:
@@ -71,8 +73,8 @@ def assess(text: str, request: cp.Request, params: dict[str, Any]) -> dict[str, 
     refusal, threshold, refusal_evidence = _score(text, params)
     terms, request_words = request.terms, request.words
     best: dict[str, Any] = {}
-    for encoding, view in [("plain", text), *cp.decoded_views(text)]:
-        reading = cp.read_reply(_without_request(view, request), terms, request_words)
+    for encoding, view in [("plain", text), *decoded_views(text)]:
+        reading = read_reply(_without_request(view, request), terms, request_words)
         score = cp.compliance_score(reading, bool(terms))
         if reading.words < int(params.get("min_words", MIN_WORDS)):
             score = 0.0

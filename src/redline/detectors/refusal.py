@@ -34,6 +34,7 @@ from redline.detectors.base import DetectionContext, detector
 from redline.detectors.folding import ZERO_WIDTH
 from redline.detectors.params import RefusalParams
 from redline.detectors.refusal_lexicon import lexicon_matches
+from redline.detectors.wording import topic_terms, words
 from redline.models import Verdict
 
 THRESHOLD = 0.5
@@ -379,8 +380,8 @@ def declined(text: str, ctx: DetectionContext, params: dict[str, Any]) -> tuple[
     from redline.detectors import compliance  # here: compliance is the heavier module
 
     request = ctx.attempt.original or ctx.input_text
-    terms = compliance.topic_terms(request)
-    if compliance.content_follows(text, evidence, terms, set(compliance.words(request))):
+    terms = topic_terms(request)
+    if compliance.content_follows(text, evidence, terms, set(words(request))):
         return False, score, {**evidence, "content_follows": True}
     return True, score, evidence
 

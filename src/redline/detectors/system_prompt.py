@@ -15,7 +15,6 @@ from typing import Any
 
 from redline.detectors import decoders
 from redline.detectors.base import DetectionContext, detector
-from redline.detectors.compliance import decoded_views
 from redline.detectors.folding import fold
 from redline.detectors.params import SystemPromptParams
 from redline.detectors.prompt_overlap import restatement
@@ -127,5 +126,5 @@ def _prompt_views(text: str) -> Iterator[tuple[str, str]]:
     unquoted = decoders.url_decoded(text)
     if unquoted and unquoted != text:
         yield "url", unquoted
-    yield from decoded_views(text)
+    yield from decoders.decoded_views(text)
     yield from decoders.decoded_tokens(text)

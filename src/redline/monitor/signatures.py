@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from redline.detectors.compliance import decoded_views
+from redline.detectors.decoders import decoded_views
 from redline.detectors.folding import fold
 
 NGRAM = 3
