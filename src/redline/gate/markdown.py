@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from redline.gate.decision import Decision, Reason
+from redline.gate.verdict import Decision, Reason
 
 ICON = {"approve": "✅", "approve-with-warnings": "⚠️", "hold": "⏸️", "block": "⛔",
         "rollback": "⏪"}

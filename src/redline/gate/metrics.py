@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from redline.gate.policy import MetricRule
+from redline.gate.policy_schema import MetricRule
 
 
 def _compared(stat: dict[str, Any], rule: MetricRule) -> tuple[float, str] | None:

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from redline.errors import UsageError
 from redline.gate.compare import Comparison, compare_runs
 from redline.gate.correction import JudgeAccuracy
-from redline.gate.decision import Decision, decide
+from redline.gate.decision import decide
 from redline.gate.evidence import load_run
 from redline.gate.policy import Policy
+from redline.gate.verdict import Decision
 from redline.store import Store
 
 

@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.table import Table
 
 from redline.gate.compare import Comparison, UnitComparison
-from redline.gate.decision import Decision, Reason
 from redline.gate.risks import Risk
+from redline.gate.verdict import Decision, Reason
 from redline.safetext import safe
 
 STYLE = {"approve": "bold green", "approve-with-warnings": "bold yellow", "hold": "bold yellow",

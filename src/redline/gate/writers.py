@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from redline import __version__
-from redline.gate.decision import Decision, Reason
 from redline.gate.markdown import render_markdown
+from redline.gate.verdict import Decision, Reason
 from redline.report.junit import xml_safe
 from redline.store import dumps
 
