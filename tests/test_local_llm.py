@@ -10,7 +10,8 @@ import pytest
 
 from conftest import LoadedModel
 from redline.models import Message, TargetRequest
-from redline.targets.local_llm import clean_text, trim_messages
+from redline.targets.local_batching import trim_messages
+from redline.targets.local_llm import clean_text
 
 
 def test_trim_keeps_system_prompt_and_the_end_of_the_conversation() -> None:
