@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -19,10 +20,25 @@ from typing import Any
 GENESIS = "0" * 64
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              allow_nan=False)
+_STR = json.encoder.encode_basestring  # what that encoder writes for a str
+
+
 def canonical(value: Any) -> bytes:
-    """One byte string per value: sorted keys, no whitespace, UTF-8, no NaN."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    """One byte string per value: sorted keys, no whitespace, UTF-8, no NaN. Text, numbers
+    and null (most stored fields) are written directly, as the encoder would."""
+    kind = type(value)
+    if kind is str:
+        text = _STR(value)
+    elif kind is int:
+        text = int.__repr__(value)
+    elif kind is float and math.isfinite(value):
+        text = float.__repr__(value)
+    elif value is None:
+        text = "null"
+    else:
+        text = _CANONICAL.encode(value)
     return text.encode("utf-8", "surrogatepass")
 
 

@@ -5,6 +5,7 @@ walks its chain (redline.audit holds the hashing and the walk itself)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from redline.audit import (
@@ -20,6 +21,8 @@ from redline.audit import (
 )
 from redline.store.access import SqlAccess
 from redline.store.records import LINK_COLUMNS, dumps, utc_now
+
+PREFETCH = 500  # result records read per query while verifying
 
 
 class Chain(SqlAccess):
@@ -83,9 +86,12 @@ class Chain(SqlAccess):
         events = self.event_payloads(run_id)
         decisions = self.decision_records(run_id)
 
+        links = self.links(run_id)
+        results = self._result_prefetch(run_id, [ln.ref for ln in links if ln.kind == "result"])
+
         def lookup(kind: str, ref: str) -> tuple[dict[str, Any], dict[str, str]] | None:
             if kind == "result":
-                found = self.result_record(run_id, ref)
+                found = results(ref)
             elif kind == "run":
                 found = self.run_record(ref) if ref == run_id else None
             elif kind == "decision":
@@ -96,10 +102,25 @@ class Chain(SqlAccess):
 
         done = self.done_attempt_ids(run_id)
         present = {"result": done, "run": {run_id}, "decision": set(decisions)}
-        links = self.links(run_id)
         found = verify_links(run_id, links, lookup, present)
         extra = self._run_problems(run_id, links, events, len(done))
         return Verification(run_id, found.links, found.head, found.problems + tuple(extra))
+
+    def _result_prefetch(self, run_id: str, refs: list[str]
+                         ) -> Callable[[str], dict[str, Any] | None]:
+        """A lookup of result records for a walk that asks for `refs` in this order: each
+        miss reads the records of the next PREFETCH refs in one query, so a run's results
+        are read in a few hundred queries, never all held at once."""
+        buffer: dict[str, dict[str, Any]] = {}
+        asked = 0
+
+        def lookup(ref: str) -> dict[str, Any] | None:
+            nonlocal buffer, asked
+            if ref not in buffer:
+                buffer = self.result_records(run_id, refs[asked : asked + PREFETCH])
+            asked += 1
+            return buffer.get(ref)
+        return lookup
 
     def _run_problems(self, run_id: str, links: list[Link], events: dict[str, dict[str, Any]],
                       results: int) -> list[Problem]:

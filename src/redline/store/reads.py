@@ -43,6 +43,19 @@ class Reads(SqlAccess):
                         "attempt_id = ?", (run_id, attempt_id))
         return dict(zip(RESULT_NAMES, row, strict=True)) if row else None
 
+    def result_records(self, run_id: str, attempt_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """attempt id -> its results row as stored (as result_record), for these attempts."""
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(attempt_ids), 500):
+            chunk = attempt_ids[i : i + 500]
+            rows = self._rows(f"SELECT {RESULT_COLUMNS} FROM results WHERE run_id = ? AND"
+                              f" attempt_id IN ({','.join('?' * len(chunk))})",
+                              (run_id, *chunk))
+            for row in rows:
+                record = dict(zip(RESULT_NAMES, row, strict=True))
+                out[record["attempt_id"]] = record
+        return out
+
     def decision_records(self, run_id: str) -> dict[str, dict[str, Any]]:
         """decision id -> the stored decisions row (as chained)."""
         out = {}
