@@ -57,15 +57,17 @@ def monitor(
         help="Reference window: a JSONL file or directory (default: the first records).")
     ] = None,
     reference_records: Annotated[int, typer.Option(
-        help="Records that make the reference window when no --reference is given.")] = 5000,
-    window: Annotated[int, typer.Option(help="Records in the current window.")] = 5000,
-    step: Annotated[int, typer.Option(help="Records between drift checks.")] = 1000,
+        min=1, help="Records that make the reference window when no --reference is given.")
+    ] = 5000,
+    window: Annotated[int, typer.Option(min=1, help="Records in the current window.")] = 5000,
+    step: Annotated[int, typer.Option(min=1, help="Records between drift checks.")] = 1000,
     alpha: Annotated[float, typer.Option(
-        help="Family-wise error rate of one check (Holm over its columns).")] = 0.01,
+        min=0, max=1, help="Family-wise error rate of one check (Holm over its columns).")
+    ] = 0.01,
     min_psi: Annotated[float, typer.Option(
-        help="Smallest PSI that counts as drift (numeric, categorical).")] = 0.1,
+        min=0, help="Smallest PSI that counts as drift (numeric, categorical).")] = 0.1,
     min_rate_delta: Annotated[float, typer.Option(
-        help="Smallest absolute change of a rate that counts as drift.")] = 0.02,
+        min=0, max=1, help="Smallest absolute change of a rate that counts as drift.")] = 0.02,
     canary: Annotated[list[str] | None, typer.Option(
         help="A planted secret the replies must never contain (repeat).")] = None,
     suite: Annotated[str, typer.Option(
@@ -82,8 +84,8 @@ def monitor(
     ] = Path("redline-out"),
     once: Annotated[bool, typer.Option(
         "--once", help="Read what is there now, report, exit (cron, CI).")] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between polls when following.")
-                        ] = 1.0,
+    interval: Annotated[float, typer.Option(
+        min=0, help="Seconds between polls when following.")] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Watch production logs for drift and recurring attacks: exit 0 quiet, 1 alarm (drift,
@@ -107,12 +109,6 @@ def monitor(
 
     if kind != "auto" and kind not in KINDS:
         raise UsageError(f"--kind {kind}: use auto, chat or classifier")
-    for name, value in (("--window", window), ("--step", step),
-                        ("--reference-records", reference_records)):
-        if value < 1:
-            raise UsageError(f"{name} must be at least 1")
-    if not 0 < alpha < 1:
-        raise UsageError("--alpha must be between 0 and 1")
     settings = MonitorSettings(
         kind=None if kind == "auto" else kind,  # type: ignore[arg-type]
         reference_records=reference_records, window=window, step=step,

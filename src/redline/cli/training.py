@@ -19,7 +19,8 @@ def export_training(
                    ] = "jsonl",
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for train.*, heldout.* "
                                       "and manifest.json.")] = Path("redline-training"),
-    heldout: Annotated[float, typer.Option(help="Share of seed inputs held out.")] = 0.1,
+    heldout: Annotated[float, typer.Option(min=0, max=1, help="Share of seed inputs held out.")
+                       ] = 0.1,
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Write the runs' failing attempts as training examples (attack prompt, unsafe reply,
@@ -30,8 +31,6 @@ def export_training(
 
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt}: use jsonl, parquet or chat")
-    if not 0 <= heldout < 1:
-        raise UsageError("--heldout must be in [0, 1)")
     check_dir_option(out, "--out")
     store = open_store(db)
     export = Export(heldout=heldout)
