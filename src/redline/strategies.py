@@ -40,6 +40,7 @@ from typing import Any
 from redline import registry
 from redline.models import Attempt, Message, Outcome, TargetRequest, TargetResponse, Verdict
 from redline.registry import plugin
+from redline.targets.base import close_client
 
 Conversation = AsyncGenerator[TargetRequest, TargetResponse]
 Strategy = Callable[[Attempt], Conversation]
@@ -123,9 +124,7 @@ def selector(chosen: Mapping[str, tuple[str, Mapping[str, Any]] | None],
 async def aclose_all(strategies: Iterable[Strategy]) -> None:
     """Close the strategies that hold something open (an `aclose()` coroutine)."""
     for strategy in strategies:
-        close = getattr(strategy, "aclose", None)
-        if close is not None:
-            await close()
+        await close_client(strategy)
 
 
 def extend_transcript(transcript: list[Message], request: TargetRequest) -> None:

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from redline.detectors.base import DetectionContext, detector
 from redline.detectors.judge_formats import applies, build_messages, parse
 from redline.models import Message, TargetRequest, TargetResponse, Verdict
+from redline.targets.base import close_client
 
 Mode = Literal["always", "unclear", "never"]
 
@@ -43,13 +44,6 @@ def index_calls(verdict_lists: Iterable[list[dict[str, Any]]],
             for call in walk(v.get("evidence") or {}):
                 calls[str(call["key"])] = call
     return calls
-
-
-async def close_client(client: Any) -> None:
-    """Close a judge's or an attacker's client if it holds something open (`aclose()`)."""
-    close = getattr(client, "aclose", None)
-    if close is not None:
-        await close()
 
 
 @dataclass

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, runtime_checkable
 
 from redline.models import TargetRequest, TargetResponse
-from redline.targets.http_client import HttpClient, HTTPError, Response, TransportError
+from redline.targets.http_client import (
+    MAX_BODY_BYTES,
+    HttpClient,
+    HTTPError,
+    Response,
+    TransportError,
+)
 
 
 @runtime_checkable
@@ -138,3 +145,37 @@ class NoSecrets:
     @property
     def system_prompt(self) -> str | None:
         return None
+
+
+async def close_client(client: Any) -> None:
+    """Close a target, judge or attacker client, or a strategy, if it holds something open
+    (an `aclose()` coroutine)."""
+    close = getattr(client, "aclose", None)
+    if close is not None:
+        await close()
+
+
+@dataclass(kw_only=True)
+class PooledHttp:
+    """Mixin for targets that talk HTTP: one pooled client, made on first use with the
+    target's `_headers()`, closed by `aclose`."""
+
+    timeout_s: float = 60.0
+    max_connections: int = 256
+    max_response_bytes: int = MAX_BODY_BYTES
+    _client: HttpClient | None = field(default=None, init=False, repr=False)
+
+    def _headers(self) -> dict[str, str]:
+        return {}
+
+    def client(self) -> HttpClient:
+        if self._client is None:
+            self._client = HttpClient(headers=self._headers(), timeout_s=self.timeout_s,
+                                      max_connections=self.max_connections,
+                                      max_body_bytes=self.max_response_bytes)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

@@ -14,8 +14,7 @@ from jmespath.exceptions import JMESPathError
 
 from redline.errors import UsageError
 from redline.models import Message, TargetRequest, TargetResponse
-from redline.targets.base import NoSecrets, garbage, send_json
-from redline.targets.http_client import MAX_BODY_BYTES, HttpClient
+from redline.targets.base import NoSecrets, PooledHttp, garbage, send_json
 
 DEFAULT_BODY: dict[str, Any] = {"prompt": "{{prompt}}"}
 
@@ -102,7 +101,7 @@ def _render(template: Any, values: dict[str, Any], payload: Mapping[str, Any] | 
 
 
 @dataclass
-class HttpJsonTarget(NoSecrets):
+class HttpJsonTarget(PooledHttp, NoSecrets):
     url: str
     body: Any = field(default_factory=lambda: dict(DEFAULT_BODY))
     reply_path: str = "response"
@@ -110,11 +109,7 @@ class HttpJsonTarget(NoSecrets):
     payload_path: str | None = None
     method: str = "POST"
     headers: dict[str, str] = field(default_factory=dict)
-    timeout_s: float = 60.0
-    max_connections: int = 256
-    max_response_bytes: int = MAX_BODY_BYTES
     spec: str = ""
-    _client: HttpClient | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         try:
@@ -130,12 +125,8 @@ class HttpJsonTarget(NoSecrets):
         if not self.spec:
             self.spec = f"http:{self.url}"
 
-    def client(self) -> HttpClient:
-        if self._client is None:
-            self._client = HttpClient(headers=self.headers, timeout_s=self.timeout_s,
-                                      max_connections=self.max_connections,
-                                      max_body_bytes=self.max_response_bytes)
-        return self._client
+    def _headers(self) -> dict[str, str]:
+        return self.headers
 
     async def send(self, request: TargetRequest) -> TargetResponse:
         started = time.perf_counter()
@@ -167,11 +158,6 @@ class HttpJsonTarget(NoSecrets):
             text=text if isinstance(text, str) else None, status=resp.status_code,
             payload=found if isinstance(found, dict) else {"value": found},
             latency_s=time.perf_counter() - started)
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
     def describe(self) -> dict[str, Any]:
         out = {"kind": "http", "url": self.url, "reply_path": self.reply_path,

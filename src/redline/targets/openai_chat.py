@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from redline.models import TargetRequest, TargetResponse
-from redline.targets.base import NoSecrets, garbage, send_json
-from redline.targets.http_client import MAX_BODY_BYTES, HttpClient
+from redline.targets.base import NoSecrets, PooledHttp, garbage, send_json
 
 # what the target itself puts in a completion request: a payload may not override them
 OWN_FIELDS = frozenset({"model", "messages", "stream", "n"})
@@ -49,7 +48,7 @@ def _wants_json(request: TargetRequest) -> bool:
 
 
 @dataclass
-class OpenAIChatTarget(NoSecrets):
+class OpenAIChatTarget(PooledHttp, NoSecrets):
     base_url: str
     model: str
     api_key_env: str | None = "OPENAI_API_KEY"
@@ -57,11 +56,7 @@ class OpenAIChatTarget(NoSecrets):
     temperature: float = 0.0
     max_tokens: int | None = 256
     seed: int | None = None
-    timeout_s: float = 60.0
-    max_connections: int = 256
-    max_response_bytes: int = MAX_BODY_BYTES
     spec: str = ""
-    _client: HttpClient | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -74,13 +69,6 @@ class OpenAIChatTarget(NoSecrets):
         if key:
             headers["authorization"] = f"Bearer {key}"
         return headers
-
-    def client(self) -> HttpClient:
-        if self._client is None:
-            self._client = HttpClient(headers=self._headers(), timeout_s=self.timeout_s,
-                                      max_connections=self.max_connections,
-                                      max_body_bytes=self.max_response_bytes)
-        return self._client
 
     def payload(self, request: TargetRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -138,11 +126,6 @@ class OpenAIChatTarget(NoSecrets):
             tokens=tokens if isinstance(tokens, int) else None,
             payload=payload,
         )
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "openai", "base_url": self.base_url, "model": self.model,
