@@ -444,3 +444,30 @@ stages:
     assert j.states["steady"] == {"ok": 2}  # the guard withholds the key
     assert j.states["fault"] == {"error": 4}  # guard down: on_error fail -> error shown
     assert j.failure_mode == "safe" and not j.met
+
+
+def test_a_detector_that_raises_is_an_error_in_a_cascade_run(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    from dataclasses import replace
+
+    from redline import registry
+
+    def broken(text: str, ctx: object, **params: object) -> object:
+        raise RuntimeError("detector bug")
+
+    entry = registry.get("detector", "pii")
+    monkeypatch.setitem(registry._PLUGINS["detector"], "pii", replace(entry, obj=broken))
+    result = run_chaos([CATALOG["cx-model-error-fallback"]], seed=0, db=tmp_path / "r.db",
+                       out=tmp_path / "out")
+    journal = result.experiments[0].journal
+    assert journal.observations and {o.outcome for o in journal.observations} == {"error"}
+    assert all("detector pii failed" in (o.problem or "") for o in journal.observations)
+    assert not journal.met and int(result.code) != 0
+    store = Store(tmp_path / "r.db")
+    try:
+        run = store.runs()[0]
+        rows = [r for r in store.results(run.id) if r["chain"] != ["experiment"]]
+        assert rows and {r["outcome"] for r in rows} == {"error"}
+        assert all("detector pii failed" in (r["error"] or "") for r in rows)
+    finally:
+        store.close()

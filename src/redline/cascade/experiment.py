@@ -28,6 +28,7 @@ from redline.cascade.schema import CascadeScenario, Probe, SteadyState
 from redline.cascade.stats import percentile
 from redline.cascade.system import System, start_guarded_app
 from redline.cascade.trace import REQUEST
+from redline.engine import EngineSettings, Step, run_schedule
 from redline.models import Attempt, Message, Outcome, Verdict
 
 
@@ -159,34 +160,51 @@ class Run:
     t0: float = field(default_factory=time.perf_counter)
     observations: list[Observation] = field(default_factory=list)
     fault: ArmedFault | None = None
+    app: GuardedApp | None = None  # the app as the current phase serves it
+    armed_at_s: float | None = None
+    rollback_at_s: float | None = None
 
-    async def step(self, app: GuardedApp, phase: str) -> Observation:
-        index = len(self.observations)
+    async def step(self, step: Step, index: int) -> Observation:
+        """One request of a phase (index -1: the unrecorded warm-up), judged."""
+        assert self.app is not None
         probes = self.scenario.workload.probes
-        probe_index = index % len(probes)
+        probe_index = index % len(probes) if step.recorded else 0
         probe = probes[probe_index]
-        attempt = make_attempt(self.scenario, self.seed, index, phase, probe_index, probe,
+        attempt = make_attempt(self.scenario, self.seed, index, step.name, probe_index, probe,
                                self.system.canaries)
         started = time.perf_counter() - self.t0
         reply, error, events, latency_ms = await serve_request(
-            app, probe.text, index, self.scenario.workload.timeout_s)
-        obs = Observation(index, phase, probe_index, probe, attempt, started, latency_ms,
+            self.app, probe.text, index, self.scenario.workload.timeout_s)
+        obs = Observation(index, step.name, probe_index, probe, attempt, started, latency_ms,
                           reply, error, events)
+        if not step.recorded:
+            return obs
         # the proxy or the wrapper records an injection before the request can complete
         obs.faulted = self.fault is not None and index in self.fault.faulted_indices()
         j = await judge(obs.visible, error is not None, events, attempt, self.system.canaries,
-                  self.system.system_prompt, probe.harmful)
+                        self.system.system_prompt, probe.harmful)
         obs.state, obs.verdicts, obs.problem = j.state, j.verdicts, j.problem
         obs.outcome = outcome_for(j.state, list(self.scenario.expectation.allow), j.problem)
+        return obs
+
+    def record(self, obs: Observation) -> None:
         self.observations.append(obs)
         if self.on_observation is not None:
             self.on_observation(obs)
-        if self.scenario.workload.pace_ms:
-            await asyncio.sleep(self.scenario.workload.pace_ms / 1000)
-        return obs
 
-    async def phase(self, app: GuardedApp, name: str, n: int) -> list[Observation]:
-        return [await self.step(app, name) for _ in range(n)]
+    def arm(self, faults: tuple[Any, ...], index: int) -> None:
+        """A phase's start: a fresh app, with the fault armed (offset: this request) or not."""
+        if self.fault is not None:
+            self.fault.disarm()
+        if faults:
+            s = self.scenario
+            self.armed_at_s = time.perf_counter() - self.t0
+            self.fault = ArmedFault(s.stage, s.fault, s.schedule, self.seed, offset=index)
+        self.app = self.system.app(self.fault) if faults and self.fault else self.system.app()
+
+    def rollback(self) -> None:
+        self.system.rollback()
+        self.rollback_at_s = time.perf_counter() - self.t0
 
 
 @dataclass
@@ -220,29 +238,47 @@ async def run_experiment(scenario: CascadeScenario, seed: int, model: str = "sta
     return build_journal(outcomes, model, system.description)
 
 
-async def _phases(run: Run) -> Outcomes:
-    s, system = run.scenario, run.system
-    # warm-up, not recorded: first connections and imports should not count as the steady state
-    await serve_request(system.app(), s.workload.probes[0].text, -1, s.workload.timeout_s)
-    steady = await run.phase(system.app(), "steady", s.steady_state.requests)
-    hypotheses = {"before": check_hypothesis(steady, s.steady_state)}
+def experiment_steps(run: Run) -> list[Step]:
+    """The experiment as a schedule: warm-up (unrecorded: first connections and imports
+    should not count as the steady state), steady, fault, then rollback and recovery."""
+    s = run.scenario
+    pace = s.workload.pace_ms / 1000
+    return [
+        Step("warm-up", 1, faults=(), recorded=False),
+        Step("steady", s.steady_state.requests, faults=(), pace_s=pace),
+        Step("fault", s.workload.requests, faults=(s.fault,), pace_s=pace),
+        Step("recovery", s.steady_state.requests + s.expectation.recover_within_requests,
+             faults=(), hooks=(run.rollback,), pace_s=pace),
+    ]
+
+
+# a phase of errors is a finding, not an unreachable system: no retries, no abort
+EXPERIMENT_SETTINGS = EngineSettings(retries=0, abort_after_errors=2**62)
+
+
+async def _phases(run: Run, settings: EngineSettings = EXPERIMENT_SETTINGS) -> Outcomes:
+    s = run.scenario
+    hypotheses: dict[str, Hypothesis] = {}
+
+    def phase_done(step: Step, got: list[Any], wall_s: float) -> bool:
+        if step.name == "steady":
+            hypotheses["before"] = check_hypothesis(got, s.steady_state)
+            return hypotheses["before"].met
+        if step.name == "fault":
+            hypotheses["during"] = check_hypothesis(got, s.steady_state)
+        elif step.name == "recovery":
+            hypotheses["after"] = check_hypothesis(got[-s.steady_state.requests:],
+                                                   s.steady_state)
+        return True
+
+    await run_schedule(experiment_steps(run), run.step, run.record, settings, run.arm,
+                       phase_done)
     if not hypotheses["before"].met:
         return Outcomes(run, "aborted", "the steady-state hypothesis does not hold before any "
                         "fault: nothing to compare with", hypotheses, None, None, None,
-                        system.proxy_log(), _transitions(run))
-    armed_at = time.perf_counter() - run.t0
-    fault = ArmedFault(s.stage, s.fault, s.schedule, run.seed, offset=len(run.observations))
-    run.fault = fault
-    faulted = await run.phase(system.app(fault), "fault", s.workload.requests)
-    hypotheses["during"] = check_hypothesis(faulted, s.steady_state)
-    fault.disarm()
-    system.rollback()
-    rollback_at = time.perf_counter() - run.t0
-    recovery = await run.phase(system.app(), "recovery",
-                               s.steady_state.requests + s.expectation.recover_within_requests)
-    hypotheses["after"] = check_hypothesis(recovery[-s.steady_state.requests:], s.steady_state)
-    return Outcomes(run, "completed", None, hypotheses, fault, armed_at, rollback_at,
-                    system.proxy_log(), _transitions(run))
+                        run.system.proxy_log(), _transitions(run))
+    return Outcomes(run, "completed", None, hypotheses, run.fault, run.armed_at_s,
+                    run.rollback_at_s, run.system.proxy_log(), _transitions(run))
 
 
 def _transitions(run: Run) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ the report gives how much p95 and goodput jump there. No knee means none was rea
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,7 @@ from redline.cascade.faults import ArmedFault
 from redline.cascade.judge import fell_back, judge_text
 from redline.cascade.schema import DEFAULT_PROBES, FaultSpec, Probe, Schedule
 from redline.cascade.stats import percentile
-from redline.engine import EngineSettings, run_attempts
+from redline.engine import EngineSettings, Step, run_schedule
 from redline.errors import UsageError
 from redline.models import Attempt, Message, Verdict
 
@@ -225,84 +225,79 @@ async def _judge(driver: Driver, sample: Sample, seed: int) -> None:
                                                        driver.system_prompt, harmful)
 
 
-async def run_level(driver: Driver, ramp: str, concurrency: int, requests: int, start: int,
-                    probes: list[Probe], seed: int, t0: float,
-                    duration_s: float | None = None,
-                    on_sample: Callable[[Sample], None] | None = None) -> list[Sample]:
-    """`requests` requests over `concurrency` closed-loop workers (the engine's), or as many
-    as fit in `duration_s` (then `requests` is only a cap). Each sample is judged by the one
-    judge and handed to `on_sample` (the store) as soon as it is known."""
-    samples: list[Sample] = []
-    deadline = time.perf_counter() + duration_s if duration_s else None
-
-    def indices() -> Iterator[int]:
-        for n in range(requests):
-            if deadline is not None and time.perf_counter() >= deadline:
-                return
-            yield start + n
-
-    async def one(index: int) -> Sample:
-        probe_index = index % len(probes)
-        probe = probes[probe_index]
-        began = time.perf_counter() - t0
-        reply, error, events, latency_ms = await driver.send(index, probe)
-        sample = Sample(index, ramp, concurrency, probe_index, probe, began, latency_ms,
-                        reply, error, fell_back(events), events=events)
-        await _judge(driver, sample, seed)
-        return sample
-
-    def keep(sample: Sample) -> None:
-        samples.append(sample)
-        if on_sample is not None:
-            on_sample(sample)
-
-    # no retries (a retry would hide the latency and errors being measured) and no abort:
-    # a level of errors is a finding here, not an unreachable target
-    settings = EngineSettings(concurrency=concurrency, retries=0, abort_after_errors=2**62)
-    await run_attempts(indices(), one, keep, settings)
-    return sorted(samples, key=lambda s: s.index)
-
-
 def _opens(driver: Driver) -> int:
     breaker = driver.breaker
     return sum(t["to"] == "open" for t in breaker.transitions) if breaker is not None else 0
 
 
 MAX_TIMED_REQUESTS = 100_000  # per level, when levels are timed
+# no retries (a retry would hide the latency and errors being measured) and no abort:
+# a level of errors is a finding here, not an unreachable target
+LOAD_SETTINGS = EngineSettings(retries=0, abort_after_errors=2**62)
+
+
+def ramp_steps(levels: list[int], per_worker: int, faults: list[FaultArg],
+               duration_s: float | None, hooks: tuple[Callable[[], object], ...]) -> list[Step]:
+    """The ramp as a schedule: an unrecorded warm-up (connections, caches), then one step per
+    level, the faults armed at the first level's start and the `hooks` run at each level's."""
+    steps = [Step("warm-up", 1, recorded=False)]
+    for n, c in enumerate(levels):
+        steps.append(Step(f"c={c}", MAX_TIMED_REQUESTS if duration_s else c * per_worker, c,
+                          duration_s, tuple(faults) if n == 0 and faults else None, hooks))
+    return steps
 
 
 async def ramp(driver: Driver, name: str, levels: list[int], per_worker: int, seed: int,
                probes: list[Probe] | None = None, faults: list[FaultArg] | None = None,
                start: int = 0, on_level: Callable[[str, LevelStats], None] | None = None,
                duration_s: float | None = None,
-               on_sample: Callable[[Sample], None] | None = None) -> Ramp:
-    """Run every level in turn: `per_worker` requests per worker, or `duration_s` seconds."""
+               on_sample: Callable[[Sample], None] | None = None,
+               settings: EngineSettings = LOAD_SETTINGS) -> Ramp:
+    """Run every level in turn (the engine's schedule): `per_worker` requests per worker, or
+    `duration_s` seconds; each sample is judged by the one judge and handed to `on_sample`
+    (the store) as soon as it is known."""
     probes = probes or list(LOAD_PROBES)
-    await driver.send(-1, probes[0])  # warm-up (connections, caches): not counted
-    armed = [ArmedFault(f.stage, f.spec, f.schedule, seed, offset=start) for f in faults or []]
-    if armed:
+    clock = {"t0": time.perf_counter(), "opens": 0}
+    stats: list[LevelStats] = []
+    samples: list[Sample] = []
+
+    def mark() -> None:
+        clock["opens"] = _opens(driver)
+        if not stats:
+            clock["t0"] = time.perf_counter()
+
+    async def one(step: Step, index: int) -> Sample:
+        probe_index = index % len(probes) if step.recorded else 0  # a warm-up: the first
+        probe = probes[probe_index]
+        began = time.perf_counter() - clock["t0"]
+        reply, error, events, latency_ms = await driver.send(index, probe)
+        sample = Sample(index, name, step.concurrency, probe_index, probe, began, latency_ms,
+                        reply, error, fell_back(events), events=events)
+        if step.recorded:
+            await _judge(driver, sample, seed)
+        return sample
+
+    def arm(armed: tuple[Any, ...], index: int) -> None:
+        if not armed:
+            if driver.disarm is not None:
+                driver.disarm()
+            return
         if driver.arm is None:
             raise UsageError("this target cannot take faults")
-        driver.arm(armed)
-    t0 = time.perf_counter()
-    stats, samples = [], []
-    index = start
-    try:
-        for c in levels:
-            before = _opens(driver)
-            began = time.perf_counter()
-            n = MAX_TIMED_REQUESTS if duration_s else c * per_worker
-            got = await run_level(driver, name, c, n, index, probes, seed, t0, duration_s,
-                                  on_sample)
-            wall = time.perf_counter() - began
-            index += len(got)
-            samples += got
-            stats.append(level_stats(c, got, wall, _opens(driver) - before))
+        driver.arm([ArmedFault(f.stage, f.spec, f.schedule, seed, offset=index) for f in armed])
+
+    def level_done(step: Step, got: list[Any], wall_s: float) -> bool:
+        if step.recorded:
+            samples.extend(got)
+            opens = _opens(driver) - clock["opens"]
+            stats.append(level_stats(step.concurrency, got, wall_s, opens))
             if on_level is not None:
                 on_level(name, stats[-1])
-    finally:
-        if armed and driver.disarm is not None:
-            driver.disarm()
+        return True
+
+    steps = ramp_steps(levels, per_worker, faults or [], duration_s, (mark,))
+    await run_schedule(steps, one, on_sample or (lambda _: None), settings, arm, level_done,
+                       start)
     return Ramp(name, [f.text for f in faults or []], stats, find_knee(stats), samples)
 
 
