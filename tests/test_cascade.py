@@ -471,3 +471,39 @@ def test_a_detector_that_raises_is_an_error_in_a_cascade_run(tmp_path: Path,
         assert all("detector pii failed" in (r["error"] or "") for r in rows)
     finally:
         store.close()
+
+
+def warranty_is_a_violation(messages: list[dict]) -> str:
+    """A stand-in LLM judge: any reply to the warranty question violates the policy."""
+    violation = "warranty" in messages[-1]["content"]
+    return json.dumps({"violation": violation, "confidence": 0.9, "reason": "test judge"})
+
+
+def test_the_llm_judge_judges_cascade_and_load_replies(tmp_path: Path) -> None:
+    import asyncio
+
+    from redline.cascade.loadtest import LoadOptions, run_load
+    from redline.config import JudgeConfig
+    from servers import serve
+
+    with serve(warranty_is_a_violation) as (url, calls):
+        judge = JudgeConfig(base_url=f"{url}/ok", model="judge", api_key_env=None,
+                            mode="always")
+        result = run_chaos([CATALOG["cx-model-error-fallback"]], seed=0, db=tmp_path / "r.db",
+                           out=tmp_path / "out", judge=judge)
+        load = asyncio.run(run_load(LoadOptions(target="python:redline.targets.toys:echo",
+                                                levels=[2], per_worker=4, judge=judge)))
+    observations = result.experiments[0].journal.observations
+    answered = [o for o in observations if o.error is None and o.state != "degraded"]
+    assert answered and calls
+    for o in answered:
+        llm = [v for v in o.verdicts if v.detector == "llm_judge"]
+        assert len(llm) == 1 and llm[0].evidence["judge_call"]["model"] == "judge"
+        assert llm[0].detected == ("warranty" in o.probe.text)
+        assert (o.state == "breach") == ("warranty" in o.probe.text)
+    samples = load.ramps[0].samples
+    assert len(samples) == 8 and all(any(v.detector == "llm_judge" for v in s.verdicts)
+                                     for s in samples)
+    assert {s.breach for s in samples if "warranty" in s.probe.text} == {True}
+    assert not any(s.breach for s in samples if "warranty" not in s.probe.text)
+    assert load.options["judge"] == {"model": "judge", "style": "verdict", "mode": "always"}

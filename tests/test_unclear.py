@@ -16,6 +16,7 @@ from redline.cascade.judge import classify
 from redline.config import load_config
 from redline.gate.policy import load_policy
 from redline.gate.runner import evaluate
+from redline.judging import outcome_of
 from redline.models import Verdict
 from redline.scan import scan
 from redline.store import SCHEMA, Store
@@ -105,7 +106,7 @@ def test_a_store_made_before_unclear_existed_accepts_it(tmp_path: Path) -> None:
 
 
 def test_cascade_states_an_unclear_detector_as_unclear_never_ok() -> None:
-    unclear = [Verdict("harmful_compliance", False, 0.5, {}, unclear=True)]
+    unclear = outcome_of([Verdict("harmful_compliance", False, 0.5, {}, unclear=True)])
     state = classify("Some reply", False, unclear, [])
     assert state == "unclear"
     assert outcome_for(state, ["ok", "refused", "degraded"], None) == "unclear"

@@ -97,17 +97,23 @@ async def judge(
         if v.evidence.get("fail_closed"):
             return "error", verdicts, f"detector {v.detector} could not judge: " \
                 f"{v.evidence['unavailable']}"
-    outcome = outcome_of(verdicts)
-    llm = ctx.judge if isinstance(ctx.judge, LLMJudge) else None
-    if llm is not None and any(s.name == "llm_judge" for s in specs):
-        llm = None  # the scenario asks for the judge itself: it already judged
-    if llm is not None and (llm.mode == "always" or (llm.mode == "unclear"
-                                                     and outcome == "unclear")):
-        verdict = await llm_judge(responses[-1].text or "", replace(
-            ctx, extra={**ctx.extra, "judge_request": _last_request(attempt, len(responses))}))
-        verdicts.append(verdict)
-        outcome = combine(outcome, verdict)  # type: ignore[assignment]
+    outcome = await second_opinion(outcome_of(verdicts), verdicts, responses[-1].text or "",
+                                   _last_request(attempt, len(responses)), specs, ctx)
     return outcome, verdicts, None
+
+
+async def second_opinion(outcome: Outcome, verdicts: list[Verdict], reply: str, request: str,
+                         specs: Sequence[DetectorSpec], ctx: DetectionContext) -> Outcome:
+    """The LLM judge of `ctx.judge` (when its mode says so) on top of the detectors' outcome:
+    its verdict joins `verdicts`, and the outcome is the two combined."""
+    llm = ctx.judge if isinstance(ctx.judge, LLMJudge) else None
+    if llm is None or any(s.name == "llm_judge" for s in specs):
+        return outcome  # none, or the scenario asks for the judge itself: it already judged
+    if llm.mode != "always" and not (llm.mode == "unclear" and outcome == "unclear"):
+        return outcome
+    verdict = await llm_judge(reply, replace(ctx, extra={**ctx.extra, "judge_request": request}))
+    verdicts.append(verdict)
+    return combine(outcome, verdict)  # type: ignore[return-value]
 
 
 def _last_request(attempt: Attempt, turns: int) -> str:

@@ -19,7 +19,7 @@ from redline.attack.driver import drivers, live_attacker, needs_attacker, record
 from redline.attempts import count_attempts, expand
 from redline.catalog import load_suite
 from redline.catalog.schema import Scenario, ScenarioHeader, parse_scenario
-from redline.config import ScanConfig
+from redline.config import JudgeConfig, ScanConfig
 from redline.credentials import Masker, config_secrets, redacted_config
 from redline.detectors.judge import LLMJudge, RecordedJudge
 from redline.engine import EngineSettings, Executor, run_attempts
@@ -64,7 +64,11 @@ def settings_for(config: ScanConfig) -> EngineSettings:
 
 def judge_client(config: ScanConfig, recorded: RecordedJudge | None = None) -> LLMJudge | None:
     """The configured LLM judge; on a replay, the run's recorded judge calls instead."""
-    j = config.judge
+    return judge_from(config.judge, recorded)
+
+
+def judge_from(j: JudgeConfig | None, recorded: RecordedJudge | None = None) -> LLMJudge | None:
+    """An LLM judge as configured (None: none, or mode never), for every kind of run."""
     if j is None or j.mode == "never":
         return None
     client: Any = recorded

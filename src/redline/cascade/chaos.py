@@ -12,6 +12,8 @@ from redline.cascade.journal import Journal
 from redline.cascade.record import ExperimentRecorder
 from redline.cascade.schema import CascadeScenario
 from redline.cascade.system import start_guarded_app
+from redline.config import JudgeConfig
+from redline.detectors.judge import LLMJudge
 from redline.store import RunInfo, Store
 from redline.summary import ExitCode
 
@@ -63,40 +65,56 @@ def target_label(model: str, pipeline: Path | None) -> str:
 async def _run_all(scenarios: list[CascadeScenario], seed: int, model: str, store: Store,
                    out: Path, pipeline: Path | None,
                    on_done: Callable[[ExperimentRecord], None] | None,
-                   result: ChaosResult) -> None:
-    for scenario in (for_model(s, model) for s in scenarios):
-        if pipeline is not None:
-            from redline.cascade.pipeline import load_pipeline, start_pipeline
+                   result: ChaosResult, judge: JudgeConfig | None) -> None:
+    from redline.scan import judge_from
 
-            system = await asyncio.to_thread(start_pipeline, load_pipeline(pipeline))
-        else:
-            system = await asyncio.to_thread(start_guarded_app, scenario.system, model, seed)
-        try:
-            system.check_stage(scenario.stage)
-        except BaseException:
-            await system.aclose()
-            raise
-        # every request goes to the store as soon as it is judged
-        rec = ExperimentRecorder(store, scenario)
-        rec.start(target_label(model, pipeline), system.description, seed, model)
-        result.running = rec
-        journal = await run_experiment(scenario, seed, model, system=system,
-                                       on_observation=rec.add)
-        run, code, files = rec.finish(journal, out)
-        result.running = None
-        record = ExperimentRecord(scenario, journal, run, code, files)
-        result.experiments.append(record)
-        if on_done is not None:
-            on_done(record)
+    llm = judge_from(judge)
+    try:
+        for scenario in (for_model(s, model) for s in scenarios):
+            await _run_one(scenario, seed, model, store, out, pipeline, on_done, result, llm)
+    finally:
+        if llm is not None:
+            await llm.aclose()
+
+
+async def _run_one(scenario: CascadeScenario, seed: int, model: str, store: Store, out: Path,
+                   pipeline: Path | None, on_done: Callable[[ExperimentRecord], None] | None,
+                   result: ChaosResult, llm: LLMJudge | None) -> None:
+    if pipeline is not None:
+        from redline.cascade.pipeline import load_pipeline, start_pipeline
+
+        system = await asyncio.to_thread(start_pipeline, load_pipeline(pipeline))
+    else:
+        system = await asyncio.to_thread(start_guarded_app, scenario.system, model, seed)
+    try:
+        system.check_stage(scenario.stage)
+    except BaseException:
+        await system.aclose()
+        raise
+    # every request goes to the store as soon as it is judged
+    rec = ExperimentRecorder(store, scenario)
+    rec.start(target_label(model, pipeline), system.description, seed, model)
+    result.running = rec
+    journal = await run_experiment(scenario, seed, model, system=system,
+                                   on_observation=rec.add, llm=llm)
+    run, code, files = rec.finish(journal, out)
+    result.running = None
+    record = ExperimentRecord(scenario, journal, run, code, files)
+    result.experiments.append(record)
+    if on_done is not None:
+        on_done(record)
 
 
 def run_chaos(scenarios: list[CascadeScenario], seed: int, db: Path, out: Path,
               model: str = "stand-in", pipeline: Path | None = None,
-              on_done: Callable[[ExperimentRecord], None] | None = None) -> ChaosResult:
+              on_done: Callable[[ExperimentRecord], None] | None = None,
+              judge: JudgeConfig | None = None) -> ChaosResult:
+    """Every experiment in turn; `judge`: an LLM judge over what users saw, as in a scan."""
     store = Store(db)
     result = ChaosResult()
     try:
-        asyncio.run(_run_all(scenarios, seed, model, store, out, pipeline, on_done, result))
+        asyncio.run(_run_all(scenarios, seed, model, store, out, pipeline, on_done, result,
+                             judge))
     except KeyboardInterrupt:  # keep what was recorded; the run says it was cut short
         if result.running is not None:
             result.running.interrupt()

@@ -23,11 +23,12 @@ from typing import Any
 from redline.app.pipeline import GuardedApp, start_turn
 from redline.attempts import digest
 from redline.cascade.faults import ArmedFault
-from redline.cascade.judge import MISBEHAVIOUR, judge
+from redline.cascade.judge import MISBEHAVIOUR, expected_of, judge
 from redline.cascade.schema import CascadeScenario, Probe, SteadyState
 from redline.cascade.stats import percentile
 from redline.cascade.system import System, start_guarded_app
 from redline.cascade.trace import REQUEST
+from redline.detectors.judge import LLMJudge
 from redline.engine import EngineSettings, Step, run_schedule
 from redline.models import Attempt, Message, Outcome, Verdict
 
@@ -163,6 +164,7 @@ class Run:
     app: GuardedApp | None = None  # the app as the current phase serves it
     armed_at_s: float | None = None
     rollback_at_s: float | None = None
+    llm: LLMJudge | None = None  # an LLM judge, as in a scan
 
     async def step(self, step: Step, index: int) -> Observation:
         """One request of a phase (index -1: the unrecorded warm-up), judged."""
@@ -182,7 +184,7 @@ class Run:
         # the proxy or the wrapper records an injection before the request can complete
         obs.faulted = self.fault is not None and index in self.fault.faulted_indices()
         j = await judge(obs.visible, error is not None, events, attempt, self.system.canaries,
-                        self.system.system_prompt, probe.harmful)
+                        self.system.system_prompt, probe.harmful, self.llm, expected_of(probe))
         obs.state, obs.verdicts, obs.problem = j.state, j.verdicts, j.problem
         obs.outcome = outcome_for(j.state, list(self.scenario.expectation.allow), j.problem)
         return obs
@@ -224,7 +226,8 @@ class Outcomes:
 
 async def run_experiment(scenario: CascadeScenario, seed: int, model: str = "stand-in",
                          system: System | None = None,
-                         on_observation: Callable[[Observation], None] | None = None):
+                         on_observation: Callable[[Observation], None] | None = None,
+                         llm: LLMJudge | None = None):
     """Run one experiment and return its journal (`redline.cascade.journal.Journal`)."""
     from redline.cascade.journal import build_journal
 
@@ -232,7 +235,7 @@ async def run_experiment(scenario: CascadeScenario, seed: int, model: str = "sta
         system = await asyncio.to_thread(start_guarded_app, scenario.system, model, seed)
     try:
         system.check_stage(scenario.stage)
-        outcomes = await _phases(Run(scenario, seed, system, on_observation))
+        outcomes = await _phases(Run(scenario, seed, system, on_observation, llm=llm))
     finally:
         await system.aclose()
     return build_journal(outcomes, model, system.description)

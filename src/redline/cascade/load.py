@@ -25,9 +25,10 @@ from pydantic import ValidationError
 
 from redline.attempts import digest
 from redline.cascade.faults import ArmedFault
-from redline.cascade.judge import fell_back, judge_text
+from redline.cascade.judge import expected_of, fell_back, judge_text
 from redline.cascade.schema import DEFAULT_PROBES, FaultSpec, Probe, Schedule
 from redline.cascade.stats import percentile
+from redline.detectors.judge import LLMJudge
 from redline.engine import EngineSettings, Step, run_schedule
 from redline.errors import UsageError
 from redline.models import Attempt, Message, Verdict
@@ -213,16 +214,17 @@ class Ramp:
                 "levels": [lv.to_dict() for lv in self.levels], "knee": self.knee}
 
 
-async def _judge(driver: Driver, sample: Sample, seed: int) -> None:
+async def _judge(driver: Driver, sample: Sample, seed: int, llm: LLMJudge | None) -> None:
     attempt = Attempt(id=digest("load", sample.ramp, sample.index, seed)[:24], seq=sample.index,
                       scenario_id=f"load-{sample.ramp}", scenario_version=1, category="load",
                       severity="medium", input_index=sample.probe_index,
                       chain=(f"c={sample.concurrency}",),
                       messages=(Message("user", sample.probe.text),))
     text = sample.error if sample.error is not None else (sample.reply or "")
-    harmful = sample.probe.harmful and sample.error is None and not sample.degraded
-    sample.verdicts, sample.problem = await judge_text(text, attempt, driver.canaries,
-                                                       driver.system_prompt, harmful)
+    answered = sample.error is None and not sample.degraded
+    _, sample.verdicts, sample.problem = await judge_text(
+        text, attempt, driver.canaries, driver.system_prompt, sample.probe.harmful and answered,
+        llm if answered else None, expected_of(sample.probe))
 
 
 def _opens(driver: Driver) -> int:
@@ -252,10 +254,10 @@ async def ramp(driver: Driver, name: str, levels: list[int], per_worker: int, se
                start: int = 0, on_level: Callable[[str, LevelStats], None] | None = None,
                duration_s: float | None = None,
                on_sample: Callable[[Sample], None] | None = None,
-               settings: EngineSettings = LOAD_SETTINGS) -> Ramp:
+               settings: EngineSettings = LOAD_SETTINGS, judge: LLMJudge | None = None) -> Ramp:
     """Run every level in turn (the engine's schedule): `per_worker` requests per worker, or
     `duration_s` seconds; each sample is judged by the one judge and handed to `on_sample`
-    (the store) as soon as it is known."""
+    (the store) as soon as it is known; `judge`: an LLM judge as in a scan."""
     probes = probes or list(LOAD_PROBES)
     clock = {"t0": time.perf_counter(), "opens": 0}
     stats: list[LevelStats] = []
@@ -274,7 +276,7 @@ async def ramp(driver: Driver, name: str, levels: list[int], per_worker: int, se
         sample = Sample(index, name, step.concurrency, probe_index, probe, began, latency_ms,
                         reply, error, fell_back(events), events=events)
         if step.recorded:
-            await _judge(driver, sample, seed)
+            await _judge(driver, sample, seed, judge)
         return sample
 
     def arm(armed: tuple[Any, ...], index: int) -> None:

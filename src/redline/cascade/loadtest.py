@@ -31,6 +31,7 @@ from redline.cascade.proxy import FaultProxy
 from redline.cascade.schema import BreakerSpec, Probe, SystemSpec
 from redline.cascade.system import System, start_guarded_app
 from redline.cascade.trace import REQUEST
+from redline.config import JudgeConfig
 from redline.credentials import Masker, spec_masker
 from redline.errors import UsageError
 from redline.models import Message, TargetRequest
@@ -55,6 +56,7 @@ class LoadOptions:
     model_timeout_ms: float = 250.0
     breaker: bool = True
     probes: list[Probe] | None = None
+    judge: JudgeConfig | None = None  # an LLM judge over the replies, as in a scan
 
 
 @dataclass
@@ -204,6 +206,9 @@ def options_record(opts: LoadOptions) -> dict[str, Any]:
         options.update(model=opts.model, model_capacity=opts.model_capacity,
                        model_ms=opts.model_ms, model_timeout_ms=opts.model_timeout_ms,
                        breaker=opts.breaker)
+    if opts.judge is not None:
+        options["judge"] = {"model": opts.judge.model, "style": opts.judge.style,
+                            "mode": opts.judge.mode}
     return options
 
 
@@ -213,18 +218,26 @@ async def run_load(opts: LoadOptions,
                    on_sample: Callable[[Sample], None] | None = None) -> LoadResult:
     """Every ramp of `opts`; `on_start` gets the system's description before the first
     request, `on_sample` every judged request as it completes (the store's writer)."""
+    from redline.scan import judge_from
+
     started = time.perf_counter()
-    async with open_driver(opts) as driver:
-        if on_start is not None:
-            on_start(driver.description)
-        ramps: list[Ramp] = []
-        for name in ramp_names(opts):
-            faults = opts.faults if name == "faulted" else None
-            start = sum(len(r.samples) for r in ramps)
-            ramps.append(await ramp(driver, name, opts.levels, opts.per_worker, opts.seed,
-                                    opts.probes, faults, start, on_level=on_level,
-                                    duration_s=opts.duration_s, on_sample=on_sample))
-        description = driver.description
+    llm = judge_from(opts.judge)
+    try:
+        async with open_driver(opts) as driver:
+            if on_start is not None:
+                on_start(driver.description)
+            ramps: list[Ramp] = []
+            for name in ramp_names(opts):
+                faults = opts.faults if name == "faulted" else None
+                start = sum(len(r.samples) for r in ramps)
+                ramps.append(await ramp(driver, name, opts.levels, opts.per_worker, opts.seed,
+                                        opts.probes, faults, start, on_level=on_level,
+                                        duration_s=opts.duration_s, on_sample=on_sample,
+                                        judge=llm))
+            description = driver.description
+    finally:
+        if llm is not None:
+            await llm.aclose()
     return LoadResult(opts.target, description, options_record(opts), ramps,
                       time.perf_counter() - started)
 

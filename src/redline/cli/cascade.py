@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -20,7 +20,21 @@ from redline.paths import check_dir_option
 from redline.safetext import safe
 from redline.store import db_location
 
+if TYPE_CHECKING:
+    from redline.config import JudgeConfig
+
 MAX_CONCURRENCY = 4096
+JudgeOption = Annotated[str | None, typer.Option(
+    help="Optional LLM judge of what users saw, openai:URL#MODEL (as in a scan).")]
+JudgeMode = Literal["unclear", "always"]
+JudgeModeOption = Annotated[JudgeMode, typer.Option(
+    help="Which replies the judge sees: those the detectors leave unclear, or every one.")]
+
+
+def judge_config(spec: str | None, mode: JudgeMode) -> JudgeConfig | None:
+    from redline.config import parse_judge
+
+    return None if spec is None else parse_judge(spec).model_copy(update={"mode": mode})
 
 
 def check_outputs(db: str | Path, out: Path) -> None:
@@ -46,6 +60,8 @@ def chaos(
     scenarios: Annotated[Path | None, typer.Option(
         "--scenarios", help="Directory of cascade scenarios instead of the built-in ones.")
     ] = None,
+    judge: JudgeOption = None,
+    judge_mode: JudgeModeOption = "unclear",
 ) -> None:
     """Inject a fault at one stage of the guarded app and judge what reaches its users."""
     from redline.cascade.chaos import ExperimentRecord, run_chaos
@@ -57,13 +73,14 @@ def chaos(
     if scenarios is not None and not scenarios.is_dir():
         raise UsageError(f"no scenario directory {scenarios}")
     chosen = select_cascades(scenario, run_all, scenarios)
+    llm = judge_config(judge, judge_mode)
     check_outputs(db, out)
 
     def done(rec: ExperimentRecord) -> None:
         print_journal(console, rec.journal)
         console.print(f"  run [bold]{safe(rec.run.id)}[/]: journal {safe(rec.files['journal'])}")
 
-    result = run_chaos(chosen, seed, db, out, model, pipeline, on_done=done)
+    result = run_chaos(chosen, seed, db, out, model, pipeline, on_done=done, judge=llm)
     met = sum(e.journal.met for e in result.experiments)
     console.print(f"\n{len(result.experiments)} experiments: {met} meet their expectation, "
                   f"{len(result.experiments) - met} do not")
@@ -104,6 +121,8 @@ def load(
     slo_p95_ms: Annotated[float | None, typer.Option(help="p95 latency SLO, ms.")] = None,
     max_error_rate: Annotated[float | None, typer.Option(
         help="Highest acceptable error rate at any level.")] = None,
+    judge: JudgeOption = None,
+    judge_mode: JudgeModeOption = "unclear",
     db: DbOption = DEFAULT_DB,
     out: Annotated[Path, typer.Option("--out", "-o", help="Report directory.")] = Path(
         "redline-out"),
@@ -127,7 +146,7 @@ def load(
         timeout_s=timeout,
         seed=seed, faults=[parse_fault(f) for f in faults or []], faulted_only=faulted_only,
         model=model, model_capacity=model_capacity or None, model_ms=model_ms,
-        model_timeout_ms=model_timeout_ms, breaker=breaker,
+        model_timeout_ms=model_timeout_ms, breaker=breaker, judge=judge_config(judge, judge_mode),
     )
     check_outputs(db, out)
     per_level = (f"{duration:g} s" if duration else f"{requests_per_worker} requests per worker")
