@@ -118,6 +118,7 @@ async def test_ctrl_c_in_the_system_under_test_stops_the_schedule() -> None:
 def test_ctrl_c_in_a_pipeline_stage_keeps_what_a_chaos_run_recorded(tmp_path: Path) -> None:
     from redline.cascade.chaos import run_chaos
     from redline.cascade.schema import CascadeScenario, builtin_cascades
+    from redline.cascade.stages import choose_pipeline
     from redline.store import Store
 
     data = next(s for s in builtin_cascades() if s.id == "cx-model-error-echo").model_dump()
@@ -129,7 +130,8 @@ def test_ctrl_c_in_a_pipeline_stage_keeps_what_a_chaos_run_recorded(tmp_path: Pa
                         '  - {name: reply, python: "test_schedule:interrupted_on_the_fifth"}\n')
     CALLS["n"] = 0
     with pytest.raises(KeyboardInterrupt):
-        run_chaos([scenario], 0, tmp_path / "r.db", tmp_path / "out", pipeline=pipeline)
+        run_chaos([scenario], 0, tmp_path / "r.db", tmp_path / "out",
+                  pipeline=choose_pipeline(pipeline))
     store = Store(tmp_path / "r.db")
     try:
         run = store.runs()[0]

@@ -1,5 +1,5 @@
 """One registry for every pluggable kind: targets, detectors, mutators, generators, faults,
-strategies, stores, categories and scenario kinds.
+strategies, stores, categories, scenario kinds and pipelines.
 
 A plugin is a function or class registered under `(kind, name)` with a pydantic model for
 its parameters:
@@ -31,7 +31,7 @@ from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
 KINDS: tuple[str, ...] = ("target", "detector", "mutator", "generator", "fault", "strategy",
-                          "store", "category", "scenario")
+                          "store", "category", "scenario", "pipeline")
 ENTRY_POINT_GROUP = "redline.plugins"
 
 # kind -> modules whose import registers the built-in plugins of that kind
@@ -42,6 +42,7 @@ BUILTIN_MODULES: dict[str, tuple[str, ...]] = {
     "generator": ("redline.generators",),
     "category": ("redline.catalog.categories",),
     "fault": ("redline.cascade.faults",),
+    "pipeline": ("redline.cascade.system",),
     "strategy": ("redline.strategies", "redline.attack.strategies",
                  "redline.classic.strategies"),
     "store": ("redline.store.sqlite", "redline.store.postgres"),

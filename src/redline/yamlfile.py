@@ -272,16 +272,18 @@ def _capped(problems: list[Problem], source: str) -> list[Problem]:
     return [*problems[:MAX_PROBLEMS], Problem(source, None, None, f"... and {more} more problems")]
 
 
-def validate_node(model: type[M], data: Any, node: yaml.Node | None, source: str) -> M:
+def validate_node(model: type[M], data: Any, node: yaml.Node | None, source: str,
+                  context: dict[str, Any] | None = None) -> M:
     """Validate data against a model; problems point at the line of the failing field.
+    `context` is pydantic's validation context (what a file is checked against).
 
     A boolean where a number is expected is an error (pydantic alone would read `yes` as 1)."""
     try:
-        result = model.model_validate(data)
+        result = model.model_validate(data, context=context)
     except ValidationError as exc:
         raise InputFileError(_capped(_problems(exc, node, source), source)) from exc
     try:
-        model.model_validate(data, strict=True)
+        model.model_validate(data, strict=True, context=context)
     except ValidationError as exc:
         bools = _problems(exc, node, source, data, only_bools=True)
         if bools:
@@ -303,7 +305,7 @@ def load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
 ModelChoice = type[M] | Callable[[Any], type[M]]
 
 
-def load_model(model: ModelChoice[M], path: Path) -> M:
+def load_model(model: ModelChoice[M], path: Path, context: dict[str, Any] | None = None) -> M:
     """Load and validate one YAML file as a pydantic model (or the one `model` chooses)."""
     data, node = load_yaml(path)
     if not isinstance(model, type):
@@ -312,7 +314,7 @@ def load_model(model: ModelChoice[M], path: Path) -> M:
         except ValueError as exc:
             raise InputFileError([Problem(str(path), line_of(node, ("kind",)), "kind",
                                           str(exc))]) from None
-    return validate_node(model, data, node, str(path))
+    return validate_node(model, data, node, str(path), context)
 
 
 def yaml_files(root: Path) -> list[Path]:
@@ -322,14 +324,15 @@ def yaml_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*.y*ml") if p.suffix in (".yaml", ".yml"))
 
 
-def load_unique(model: ModelChoice[M], paths: list[Path]) -> list[M]:
+def load_unique(model: ModelChoice[M], paths: list[Path],
+                context: dict[str, Any] | None = None) -> list[M]:
     """Load files whose models carry an `id`; every problem in every file is reported,
     a repeated id included. Sorted by id."""
     problems: list[Problem] = []
     found: dict[str, tuple[M, Path]] = {}
     for path in paths:
         try:
-            item = load_model(model, path)
+            item = load_model(model, path, context)
         except InputFileError as exc:
             problems.extend(exc.problems)
             continue

@@ -11,7 +11,7 @@ from redline.cascade.experiment import run_experiment
 from redline.cascade.journal import Journal
 from redline.cascade.record import ExperimentRecorder
 from redline.cascade.schema import CascadeScenario
-from redline.cascade.system import start_guarded_app
+from redline.cascade.stages import Pipeline, choose_pipeline
 from redline.config import JudgeConfig
 from redline.detectors.judge import LLMJudge
 from redline.store import RunInfo, Store
@@ -56,14 +56,14 @@ def for_model(scenario: CascadeScenario, model: str) -> CascadeScenario:
     return scenario.model_copy(update={"workload": workload, "steady_state": steady})
 
 
-def target_label(model: str, pipeline: Path | None) -> str:
-    if pipeline is not None:
-        return f"pipeline:{pipeline}"
+def target_label(model: str, pipeline: Pipeline | None) -> str:
+    if pipeline is not None and pipeline.name != "demo":
+        return pipeline.label or f"pipeline:{pipeline.name}"
     return "demo" if model == "local" else f"demo:{model}"
 
 
 async def _run_all(scenarios: list[CascadeScenario], seed: int, model: str, store: Store,
-                   out: Path, pipeline: Path | None,
+                   out: Path, pipeline: Pipeline | None,
                    on_done: Callable[[ExperimentRecord], None] | None,
                    result: ChaosResult, judge: JudgeConfig | None) -> None:
     from redline.scan import judge_from
@@ -78,14 +78,10 @@ async def _run_all(scenarios: list[CascadeScenario], seed: int, model: str, stor
 
 
 async def _run_one(scenario: CascadeScenario, seed: int, model: str, store: Store, out: Path,
-                   pipeline: Path | None, on_done: Callable[[ExperimentRecord], None] | None,
+                   pipeline: Pipeline | None, on_done: Callable[[ExperimentRecord], None] | None,
                    result: ChaosResult, llm: LLMJudge | None) -> None:
-    if pipeline is not None:
-        from redline.cascade.pipeline import load_pipeline, start_pipeline
-
-        system = await asyncio.to_thread(start_pipeline, load_pipeline(pipeline))
-    else:
-        system = await asyncio.to_thread(start_guarded_app, scenario.system, model, seed)
+    chosen = pipeline if pipeline is not None else choose_pipeline(None)
+    system = await asyncio.to_thread(chosen.start, scenario, model, seed)
     try:
         system.check_stage(scenario.stage)
     except BaseException:
@@ -106,7 +102,7 @@ async def _run_one(scenario: CascadeScenario, seed: int, model: str, store: Stor
 
 
 def run_chaos(scenarios: list[CascadeScenario], seed: int, db: Path, out: Path,
-              model: str = "stand-in", pipeline: Path | None = None,
+              model: str = "stand-in", pipeline: Pipeline | None = None,
               on_done: Callable[[ExperimentRecord], None] | None = None,
               judge: JudgeConfig | None = None) -> ChaosResult:
     """Every experiment in turn; `judge`: an LLM judge over what users saw, as in a scan."""

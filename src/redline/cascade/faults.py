@@ -186,16 +186,6 @@ class FaultyTarget:
 
 # --- around a pipeline stage ----------------------------------------------------------------
 
-# what each stage of the guarded app produces, for a stale cache to replay
-STAGE_OUTPUT = {
-    "input_filter": ("reply", "done"),
-    "retrieval": ("documents",),
-    "prompt": ("prompt",),
-    "model": ("reply", "tokens", "error", "done"),
-    "output_filter": ("reply",),
-}
-
-
 def _mark(turn: Turn, name: str, label: str, action: str = "pass", detail: str = "") -> None:
     """Tag the stage's last event with the fault (or log one if the stage logged nothing)."""
     if turn.events and turn.events[-1]["stage"] == name:
@@ -301,16 +291,14 @@ def stage_actions(name: str, stage: Stage, fault: ArmedFault,
             "wrong_output": wrong, "partial": partial, "stale": stale}
 
 
-def inject(name: str, stage: Stage, fault: ArmedFault,
-           outputs: tuple[str, ...] | None = None) -> Stage:
+def inject(name: str, stage: Stage, fault: ArmedFault, outputs: tuple[str, ...] = ()) -> Stage:
     """`stage` with `fault` injected on the requests the fault's schedule picks. `outputs`:
-    the turn fields the stage produces, for a stale cache to replay (default: the guarded
-    app's stage of that name)."""
+    the turn fields the stage produces, as its pipeline declares them (what a stale cache
+    replays)."""
     cache: dict[str, Any] = {}
-    fields = STAGE_OUTPUT.get(name, ()) if outputs is None else outputs
 
     def remember(_: Turn, turn: Turn) -> None:
         if turn.error is None:
-            cache.update({k: copy.deepcopy(getattr(turn, k)) for k in fields})
+            cache.update({k: copy.deepcopy(getattr(turn, k)) for k in outputs})
 
     return around(stage, fault, stage_actions(name, stage, fault, cache), remember)

@@ -6,7 +6,8 @@ Targets:
   over HTTP behind a fault proxy (`--model-capacity` slots of `--model-ms` each, like a model
   server with a fixed batch size), with a circuit breaker and fallback around the model
   unless `--no-breaker`. Faults name the app's stages.
-* `pipeline:FILE`: a declared pipeline; faults name its stages.
+* `pipeline:FILE` or `pipeline:NAME`: a declared pipeline, or a registered one; faults name
+  its stages.
 * any other target spec (`openai:URL#MODEL`, `http:URL`, `python:MOD:FN`, `local`, ...):
   faults name the stage `target`; for HTTP targets they go through a fault proxy in front of
   the URL, for the others they wrap the call in-process (latency, error, timeout, down).
@@ -19,7 +20,6 @@ import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +29,7 @@ from redline.cascade.load import Driver, FaultArg, LevelStats, Ramp, Sample, ram
 from redline.cascade.loopback import LoopbackServer, stop_all
 from redline.cascade.proxy import FaultProxy
 from redline.cascade.schema import BreakerSpec, Probe, SystemSpec
+from redline.cascade.stages import choose_pipeline
 from redline.cascade.system import System, start_guarded_app
 from redline.cascade.trace import REQUEST
 from redline.config import JudgeConfig
@@ -160,11 +161,9 @@ async def open_driver(opts: LoadOptions):
         if opts.target == "demo":
             system = await asyncio.to_thread(start_guarded_app, demo_spec(opts), opts.model,
                                              opts.seed, opts.model_capacity, opts.model_ms)
-        else:
-            from redline.cascade.pipeline import load_pipeline, start_pipeline
-
-            path = Path(opts.target.split(":", 1)[1])
-            system = await asyncio.to_thread(start_pipeline, load_pipeline(path))
+        else:  # a declared pipeline (a file) or a registered one (a name)
+            chosen = choose_pipeline(opts.target.split(":", 1)[1])
+            system = await asyncio.to_thread(chosen.start, None, opts.model, opts.seed)
         try:
             yield system_driver(system, opts.timeout_s)
         finally:

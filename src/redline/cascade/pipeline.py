@@ -8,7 +8,8 @@
       - {name: retrieval, http: "http://127.0.0.1:9001/retrieve", timeout_s: 2, on_error: skip}
       - {name: prompt, python: "redline.app.pipeline:build_prompt"}
       - {name: model, python: "redline.cascade.stand_in:model_stage", params: {}}
-      - {name: output_filter, python: "redline.app.pipeline:output_filter"}
+      - {name: output_filter, python: "redline.app.pipeline:output_filter",
+         outputs: [reply], wrong_modes: [allow]}
 
 A Python stage is `async def stage(turn: Turn) -> Turn` (or sync); with `params` the
 callable is a factory, called once with them, that returns the stage. An HTTP stage receives
@@ -19,7 +20,10 @@ the turn as JSON and answers with the fields it changes:
 
 On a transport error, a time-out or a bad reply, `on_error: fail` (default) ends the request
 with an error and `skip` logs the error and goes on. Cascade experiments put a fault proxy in
-front of every HTTP stage, and wrap Python stages in-process.
+front of every HTTP stage, and wrap Python stages in-process. The stages are the pipeline's
+own: a cascade scenario run against it (`redline chaos --pipeline FILE`) must name one of
+them, and a stage's optional `outputs` and `wrong_modes` say what a `stale` or `wrong_output`
+fault can do there.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from redline.app.data import Document
 from redline.app.pipeline import Stage, Turn
 from redline.cascade.loopback import stop_all
 from redline.cascade.proxy import FaultProxy
+from redline.cascade.schema import WrongMode
+from redline.cascade.stages import Pipeline, StageInfo
 from redline.cascade.system import System
 from redline.cascade.trace import traced_client
 from redline.catalog.schema import Strict
@@ -43,6 +49,8 @@ from redline.models import Message
 from redline.targets.http_client import HttpClient, HTTPError, Timeout
 from redline.targets.python_callable import import_callable
 from redline.yamlfile import load_model
+
+TurnField = Literal["reply", "documents", "prompt", "tokens", "error", "done"]
 
 
 class StageDecl(Strict):
@@ -52,6 +60,10 @@ class StageDecl(Strict):
     http: str | None = None
     timeout_s: float = Field(10.0, gt=0, le=600)
     on_error: Literal["fail", "skip"] = "fail"
+    outputs: list[TurnField] = Field(
+        default_factory=list, description="turn fields it produces (what a stale fault replays)")
+    wrong_modes: list[WrongMode] | None = Field(
+        None, description="wrong_output modes that apply here (default: every one)")
 
     @model_validator(mode="after")
     def _one_kind(self) -> StageDecl:
@@ -80,6 +92,15 @@ class PipelineSpec(Strict):
 
 def load_pipeline(path: Path) -> PipelineSpec:
     return load_model(PipelineSpec, path)
+
+
+def declared(spec: PipelineSpec, label: str) -> Pipeline:
+    """A declared pipeline as cascade scenarios are checked against and runs start it."""
+    stages = tuple(StageInfo(d.name, tuple(d.outputs),
+                             tuple(d.wrong_modes) if d.wrong_modes is not None else None)
+                   for d in spec.stages)
+    return Pipeline(spec.name, stages, lambda scenario, model, seed: start_pipeline(spec),
+                    label)
 
 
 def python_stage(decl: StageDecl) -> Stage:
@@ -166,7 +187,7 @@ def _proxied(decl: StageDecl, system: System) -> Stage:
 def start_pipeline(spec: PipelineSpec) -> System:
     """The declared pipeline as a running system, a fault proxy before each HTTP stage."""
     system = System(name=f"pipeline {spec.name!r}", stages=[], canaries=tuple(spec.canaries),
-                    system_prompt=spec.system_prompt)
+                    system_prompt=spec.system_prompt, declared=declared(spec, spec.name))
     try:
         system.stages = [(d.name, python_stage(d) if d.python else _proxied(d, system))
                          for d in spec.stages]

@@ -11,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from redline.cascade.stages import Pipeline, choose_pipeline
 from redline.catalog.schema import (
     Category,
     Expected,
@@ -26,22 +27,9 @@ from redline.yamlfile import load_unique, yaml_files
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "catalog" / "cascades"
 
-StageName = Literal["input_filter", "retrieval", "prompt", "model", "output_filter"]
 FaultKind = Literal["latency", "error", "timeout", "wrong_output", "partial", "stale", "down"]
 WrongMode = Literal["flip", "allow", "poison", "empty", "replace"]
 UserState = Literal["ok", "refused", "degraded", "error"]
-
-# what a wrong_output mode means at each stage (in-process or at its HTTP dependency)
-WRONG_MODES: dict[str, tuple[str, ...]] = {
-    "input_filter": ("flip", "allow"),
-    "retrieval": ("poison", "empty"),
-    "prompt": (),
-    "model": ("replace",),
-    "output_filter": ("allow",),
-}
-# the stages whose dependency can run as an HTTP service behind a fault proxy
-REMOTE_STAGES = ("input_filter", "retrieval", "model")
-
 
 class FaultSpec(Strict):
     kind: FaultKind
@@ -171,7 +159,7 @@ class CascadeScenario(ScenarioHeader):
     category: Category = "cascade"
     expected: Expected = "handle_gracefully"
     stage: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$",
-                       description="the stage to fault (the guarded app's, or a pipeline's)")
+                       description="the stage to fault, as the chosen pipeline names it")
     fault: FaultSpec
     schedule: Schedule = Schedule()
     system: SystemSpec = SystemSpec()
@@ -179,18 +167,21 @@ class CascadeScenario(ScenarioHeader):
     steady_state: SteadyState = SteadyState()
     expectation: Expectation
 
-    @model_validator(mode="after")
-    def _fault_fits_stage(self) -> CascadeScenario:
-        modes = WRONG_MODES.get(self.stage)
-        if self.fault.mode is not None and modes is not None and self.fault.mode not in modes:
-            allowed = list(modes) or "none"
-            raise ValueError(f"wrong_output mode {self.fault.mode!r} does not apply to stage "
-                             f"{self.stage!r} (modes there: {allowed})")
-        return self
+    @field_validator("stage")
+    @classmethod
+    def _declared(cls, stage: str, info: ValidationInfo) -> str:
+        pipeline = (info.context or {}).get("pipeline")
+        if pipeline is not None:
+            pipeline.stage(stage)  # the chosen pipeline must declare it
+        return stage
 
-    @property
-    def via(self) -> str:
-        return "proxy" if self.stage in self.system.remote else "stage"
+    @field_validator("fault")
+    @classmethod
+    def _fits_stage(cls, fault: FaultSpec, info: ValidationInfo) -> FaultSpec:
+        pipeline, stage = (info.context or {}).get("pipeline"), info.data.get("stage")
+        if pipeline is not None and stage is not None:
+            pipeline.check_fault(stage, fault)
+        return fault
 
 
 @plugin("scenario", "load")
@@ -210,25 +201,28 @@ class LoadScenario(ScenarioHeader):
 cascade_files = yaml_files
 
 
-def load_cascades(paths: list[Path]) -> list[CascadeScenario]:
-    """Load and validate cascade files; every problem in every file is reported."""
-    return load_unique(scenario_chooser(CascadeScenario), paths)
+def load_cascades(paths: list[Path], pipeline: Pipeline | None = None) -> list[CascadeScenario]:
+    """Load and validate cascade files against the pipeline they will fault (default: the
+    guarded demo app); every problem in every file is reported at its line."""
+    chosen = pipeline if pipeline is not None else choose_pipeline(None)
+    return load_unique(scenario_chooser(CascadeScenario), paths, {"pipeline": chosen})
 
 
 def builtin_cascades() -> list[CascadeScenario]:
     return load_cascades(cascade_files(BUILTIN_DIR))
 
 
-def select_cascades(ref: str | None, run_all: bool, directory: Path | None = None
-                    ) -> list[CascadeScenario]:
-    """The experiments a `redline chaos` call names: one id (or glob), a file, or --all."""
+def select_cascades(ref: str | None, run_all: bool, directory: Path | None = None,
+                    pipeline: Pipeline | None = None) -> list[CascadeScenario]:
+    """The experiments a `redline chaos` call names: one id (or glob), a file, or --all,
+    each checked against `pipeline` (default: the demo app)."""
     import fnmatch
 
     if (ref is None) == (not run_all):
         raise UsageError("name one cascade scenario (id, glob or file) or pass --all, not both")
     if ref is not None and Path(ref).is_file():
-        return load_cascades([Path(ref)])
-    catalog = load_cascades(cascade_files(directory)) if directory else builtin_cascades()
+        return load_cascades([Path(ref)], pipeline)
+    catalog = load_cascades(cascade_files(directory or BUILTIN_DIR), pipeline)
     if run_all:
         return catalog
     chosen = [s for s in catalog if fnmatch.fnmatchcase(s.id, ref or "")]

@@ -32,9 +32,11 @@ from redline.cascade.faults import ArmedFault, inject
 from redline.cascade.loopback import LoopbackServer, stop_all
 from redline.cascade.proxy import FaultProxy, Shape
 from redline.cascade.schema import SystemSpec
+from redline.cascade.stages import Pipeline, StageInfo
 from redline.cascade.stand_in import SlottedTarget, stand_in_target
 from redline.cascade.trace import traced_client
 from redline.errors import UsageError
+from redline.registry import register
 from redline.serve import build_app
 from redline.targets.base import Target
 from redline.targets.http_client import HttpClient
@@ -69,6 +71,7 @@ class System:
     canaries: tuple[str, ...] = ()
     system_prompt: str | None = None
     description: dict[str, Any] = field(default_factory=dict)
+    declared: Pipeline | None = None  # what the pipeline declares of its stages
 
     @property
     def stage_names(self) -> tuple[str, ...]:
@@ -79,17 +82,29 @@ class System:
             raise UsageError(f"{self.name} has no stage {stage!r}; stages: "
                              f"{list(self.stage_names)}")
 
+    def check_fault(self, fault: ArmedFault) -> None:
+        """The fault can be injected at its stage, as the pipeline declares it."""
+        self.check_stage(fault.stage)
+        if self.declared is not None:
+            try:
+                self.declared.check_fault(fault.stage, fault.spec)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+
+    def outputs(self, stage: str) -> tuple[str, ...]:
+        return self.declared.stage(stage).outputs if self.declared is not None else ()
+
     def app(self, *faults: ArmedFault) -> GuardedApp:
         """The app, each fault armed in its stage's proxy or wrapped around the stage."""
         for fault in faults:
-            self.check_stage(fault.stage)
+            self.check_fault(fault)
             if fault.stage in self.proxies:
                 self.proxies[fault.stage].arm(fault)
         stages = []
         for name, stage in self.stages:
             for fault in faults:
                 if fault.stage == name and name not in self.proxies:
-                    stage = inject(name, stage, fault)
+                    stage = inject(name, stage, fault, self.outputs(name))
             if name in self.guards:
                 stage = self.guards[name](stage)
             stages.append((name, stage))
@@ -159,7 +174,7 @@ def start_guarded_app(spec: SystemSpec, model: str = "stand-in", seed: int | Non
                       model_capacity: int | None = None, model_service_ms: float = 0.0) -> System:
     """Assemble the guarded assistant app as `spec` says, its services running on loopback."""
     system = System(name="the guarded assistant app", stages=[],
-                    canaries=(CANARY, ADMIN_CODE), system_prompt=system_prompt())
+                    canaries=(CANARY, ADMIN_CODE), system_prompt=system_prompt(), declared=DEMO)
     try:
         _assemble(system, spec, model, seed, model_capacity, model_service_ms)
     except BaseException:
@@ -211,3 +226,24 @@ def _assemble(system: System, spec: SystemSpec, model: str, seed: int | None,
         "remote": {name: p.url for name, p in system.proxies.items()},
         "spec": spec.model_dump(mode="json"),
     }
+
+
+# the guarded app's stages as it declares them: what each produces (what a stale fault
+# replays) and what a wrong_output mode means there (in-process or at its HTTP dependency)
+DEMO_STAGES = (
+    StageInfo("input_filter", ("reply", "done"), ("flip", "allow")),
+    StageInfo("retrieval", ("documents",), ("poison", "empty")),
+    StageInfo("prompt", ("prompt",), ()),
+    StageInfo("model", ("reply", "tokens", "error", "done"), ("replace",)),
+    StageInfo("output_filter", ("reply",), ("allow",)),
+)
+
+
+def _start_demo(scenario: Any, model: str, seed: int | None) -> System:
+    spec = scenario.system if scenario is not None else SystemSpec()
+    return start_guarded_app(spec, model, seed)
+
+
+DEMO = register("pipeline", "demo", Pipeline("demo", DEMO_STAGES, _start_demo),
+                params=SystemSpec, description="the guarded assistant app (a cascade "
+                "scenario's `system:` block says how it is assembled)")

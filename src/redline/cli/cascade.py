@@ -55,8 +55,9 @@ def chaos(
     model: Annotated[AppModel, typer.Option(
         help="The app's model: stand-in (scripted, fast) or local (bundled SmolLM2, slow).")
     ] = "stand-in",
-    pipeline: Annotated[Path | None, typer.Option(
-        help="Fault a declared pipeline (YAML) instead of the guarded app.")] = None,
+    pipeline: Annotated[str | None, typer.Option(
+        help="Fault a declared pipeline (YAML file) or a registered one (`redline plugins "
+        "pipeline`) instead of the guarded app.")] = None,
     scenarios: Annotated[Path | None, typer.Option(
         "--scenarios", help="Directory of cascade scenarios instead of the built-in ones.")
     ] = None,
@@ -67,12 +68,12 @@ def chaos(
     from redline.cascade.chaos import ExperimentRecord, run_chaos
     from redline.cascade.journal import print_journal
     from redline.cascade.schema import select_cascades
+    from redline.cascade.stages import choose_pipeline
 
-    if pipeline is not None and not pipeline.is_file():
-        raise UsageError(f"no pipeline file {pipeline}")
     if scenarios is not None and not scenarios.is_dir():
         raise UsageError(f"no scenario directory {scenarios}")
-    chosen = select_cascades(scenario, run_all, scenarios)
+    target = choose_pipeline(pipeline)
+    chosen = select_cascades(scenario, run_all, scenarios, target)
     llm = judge_config(judge, judge_mode)
     check_outputs(db, out)
 
@@ -80,7 +81,7 @@ def chaos(
         print_journal(console, rec.journal)
         console.print(f"  run [bold]{safe(rec.run.id)}[/]: journal {safe(rec.files['journal'])}")
 
-    result = run_chaos(chosen, seed, db, out, model, pipeline, on_done=done, judge=llm)
+    result = run_chaos(chosen, seed, db, out, model, target, on_done=done, judge=llm)
     met = sum(e.journal.met for e in result.experiments)
     console.print(f"\n{len(result.experiments)} experiments: {met} meet their expectation, "
                   f"{len(result.experiments) - met} do not")
@@ -92,7 +93,7 @@ def chaos(
 def load(
     target: Annotated[str, typer.Option(
         "--target", "-t", help="demo (the guarded app, capacity-limited stand-in model), "
-        "pipeline:FILE, or any target spec.")] = "demo",
+        "pipeline:FILE or pipeline:NAME, or any target spec.")] = "demo",
     faults: Annotated[list[str] | None, typer.Option(
         "--faults", "-f", help="STAGE:KIND[:key=value,...], e.g. "
         "model:latency:latency_ms=40,fraction=0.5 (repeatable); adds a faulted ramp.")] = None,
