@@ -198,10 +198,10 @@ class Run:
         """A phase's start: a fresh app, with the fault armed (offset: this request) or not."""
         if self.fault is not None:
             self.fault.disarm()
-        if faults:
-            s = self.scenario
+        if faults:  # the scenario's fault, at its stage, on its schedule
+            s, [spec] = self.scenario, faults
             self.armed_at_s = time.perf_counter() - self.t0
-            self.fault = ArmedFault(s.stage, s.fault, s.schedule, self.seed, offset=index)
+            self.fault = ArmedFault(s.stage, spec, s.schedule, self.seed, offset=index)
         self.app = self.system.app(self.fault) if faults and self.fault else self.system.app()
 
     def rollback(self) -> None:
