@@ -32,6 +32,7 @@ from redline.app.data import KNOWLEDGE_BASE, Document
 from redline.app.pipeline import REFUSAL, Stage, Turn
 from redline.attempts import seeded_rng
 from redline.cascade.schema import FaultSpec, Schedule
+from redline.cascade.stages import StageInfo
 from redline.cascade.trace import REQUEST
 from redline.models import TargetRequest, TargetResponse
 from redline.registry import register
@@ -229,12 +230,23 @@ async def _wrong(name: str, stage: Stage, turn: Turn, spec: FaultSpec, label: st
     return turn
 
 
-async def _partial(name: str, stage: Stage, turn: Turn, keep: float, label: str) -> Turn:
-    if name == "input_filter":  # the filter sees only the start of the message
+def _cut_outputs(turn: Turn, outputs: tuple[str, ...], keep: float) -> None:
+    """Keep only the start of what the stage produced (documents, prompt, reply)."""
+    if "documents" in outputs:
+        turn.documents = [Document(d.id, d.title, _cut(d.text, keep)) for d in turn.documents]
+    if "prompt" in outputs and turn.prompt:
+        first = turn.prompt[0]
+        turn.prompt[0] = type(first)(first.role, _cut(first.content, keep))
+    if "reply" in outputs and turn.reply:
+        turn.reply = _cut(turn.reply, keep)
+
+
+async def _partial(info: StageInfo, stage: Stage, turn: Turn, keep: float, label: str) -> Turn:
+    if info.cuts == "input":  # the stage sees only the start of the message
         full, turn.user_text = turn.user_text, _cut(turn.user_text, keep)
         turn = await stage(turn)
         turn.user_text = full
-    elif name == "output_filter":  # only the start of the reply is filtered
+    elif info.cuts == "output":  # only the start of the reply goes through the stage
         reply = turn.reply or ""
         head, tail = reply[: int(len(reply) * keep)], reply[int(len(reply) * keep):]
         turn.reply = head
@@ -243,21 +255,15 @@ async def _partial(name: str, stage: Stage, turn: Turn, keep: float, label: str)
             turn.reply = (turn.reply or "") + tail
     else:
         turn = await stage(turn)
-        if name == "retrieval":
-            turn.documents = [Document(d.id, d.title, _cut(d.text, keep)) for d in turn.documents]
-        elif name == "prompt" and turn.prompt:
-            first = turn.prompt[0]
-            turn.prompt[0] = type(first)(first.role, _cut(first.content, keep))
-        elif name == "model" and turn.reply:
-            turn.reply = _cut(turn.reply, keep)
-    _mark(turn, name, label)
+        _cut_outputs(turn, info.outputs, keep)
+    _mark(turn, info.name, label)
     return turn
 
 
-def stage_actions(name: str, stage: Stage, fault: ArmedFault,
+def stage_actions(info: StageInfo, stage: Stage, fault: ArmedFault,
                   cache: dict[str, Any]) -> dict[str, Action]:
-    """What each kind of fault does at a stage of a pipeline."""
-    spec, label = fault.spec, fault.label
+    """What each kind of fault does at a stage of a pipeline, as the pipeline declares it."""
+    name, spec, label = info.name, fault.spec, fault.label
 
     async def slow(call: Call, turn: Turn, decision: Decision) -> Turn:
         turn = await delayed(fault)(call, turn, decision)
@@ -276,7 +282,7 @@ def stage_actions(name: str, stage: Stage, fault: ArmedFault,
         return await _wrong(name, stage, turn, spec, label)
 
     async def partial(call: Call, turn: Turn, decision: Decision) -> Turn:
-        return await _partial(name, stage, turn, spec.keep, label)
+        return await _partial(info, stage, turn, spec.keep, label)
 
     async def stale(call: Call, turn: Turn, decision: Decision) -> Turn:
         if not cache:  # nothing cached yet: the call goes through
@@ -291,14 +297,15 @@ def stage_actions(name: str, stage: Stage, fault: ArmedFault,
             "wrong_output": wrong, "partial": partial, "stale": stale}
 
 
-def inject(name: str, stage: Stage, fault: ArmedFault, outputs: tuple[str, ...] = ()) -> Stage:
-    """`stage` with `fault` injected on the requests the fault's schedule picks. `outputs`:
-    the turn fields the stage produces, as its pipeline declares them (what a stale cache
-    replays)."""
+def inject(name: str, stage: Stage, fault: ArmedFault, info: StageInfo | None = None) -> Stage:
+    """`stage` with `fault` injected on the requests the fault's schedule picks. `info`: the
+    stage as its pipeline declares it (what it produces, for a stale cache to replay and a
+    partial fault to cut; default: nothing declared)."""
+    declared = info if info is not None else StageInfo(name)
     cache: dict[str, Any] = {}
 
     def remember(_: Turn, turn: Turn) -> None:
         if turn.error is None:
-            cache.update({k: copy.deepcopy(getattr(turn, k)) for k in outputs})
+            cache.update({k: copy.deepcopy(getattr(turn, k)) for k in declared.outputs})
 
-    return around(stage, fault, stage_actions(name, stage, fault, cache), remember)
+    return around(stage, fault, stage_actions(declared, stage, fault, cache), remember)

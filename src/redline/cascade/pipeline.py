@@ -41,7 +41,7 @@ from redline.app.pipeline import Stage, Turn
 from redline.cascade.loopback import stop_all
 from redline.cascade.proxy import FaultProxy
 from redline.cascade.schema import WrongMode
-from redline.cascade.stages import Pipeline, StageInfo
+from redline.cascade.stages import Cuts, Pipeline, StageInfo
 from redline.cascade.system import System
 from redline.cascade.trace import traced_client
 from redline.catalog.schema import Strict
@@ -64,6 +64,8 @@ class StageDecl(Strict):
         default_factory=list, description="turn fields it produces (what a stale fault replays)")
     wrong_modes: list[WrongMode] | None = Field(
         None, description="wrong_output modes that apply here (default: every one)")
+    cuts: Cuts = Field("outputs", description="what a partial fault cuts: the message the "
+                       "stage reads (input), the reply through it (output), or its outputs")
 
     @model_validator(mode="after")
     def _one_kind(self) -> StageDecl:
@@ -97,7 +99,7 @@ def load_pipeline(path: Path) -> PipelineSpec:
 def declared(spec: PipelineSpec, label: str) -> Pipeline:
     """A declared pipeline as cascade scenarios are checked against and runs start it."""
     stages = tuple(StageInfo(d.name, tuple(d.outputs),
-                             tuple(d.wrong_modes) if d.wrong_modes is not None else None)
+                             tuple(d.wrong_modes) if d.wrong_modes is not None else None, d.cuts)
                    for d in spec.stages)
     return Pipeline(spec.name, stages, lambda scenario, model, seed: start_pipeline(spec),
                     label)

@@ -1,8 +1,9 @@
 """What a pipeline declares about its stages; cascade scenarios are checked against it.
 
 A pipeline (the guarded demo app, a declared YAML pipeline, a plugin's) names its own stages.
-Each stage may say which turn fields it produces (what a `stale` fault replays: a stage that
-declares none cannot go stale) and which `wrong_output` modes apply to it (None: every mode).
+Each stage may say which turn fields it produces (what a `stale` fault replays and a `partial`
+one cuts: a stage that declares none cannot go stale), what a partial fault cuts there, and
+which `wrong_output` modes apply to it (None: every mode).
 Pipelines are `pipeline` plugins (`redline plugins pipeline`): a `Pipeline` that declares the
 stages and starts the running system. A cascade scenario's `stage:` and fault are validated
 against the chosen pipeline when its file is loaded, so a typo is an error at its line.
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from redline.errors import UsageError
 
@@ -22,11 +23,18 @@ if TYPE_CHECKING:
     from redline.cascade.system import System
 
 
+# what a partial fault cuts: the message the stage reads (a filter on the way in), the reply
+# that goes through it (a filter on the way out), or what it produces (its outputs)
+Cuts = Literal["input", "output", "outputs"]
+CUTTABLE = ("documents", "prompt", "reply")
+
+
 @dataclass(frozen=True)
 class StageInfo:
     name: str
     outputs: tuple[str, ...] = ()  # the turn fields it produces (what a stale fault replays)
     wrong_modes: tuple[str, ...] | None = None  # wrong_output modes that apply (None: all)
+    cuts: Cuts = "outputs"
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,10 @@ class Pipeline:
         if fault.kind == "stale" and not info.outputs:
             raise ValueError(f"stage {stage!r} of pipeline {self.name!r} declares no outputs, "
                              "so it has nothing to serve stale")
+        if fault.kind == "partial" and info.cuts == "outputs" and \
+                not set(info.outputs) & set(CUTTABLE):
+            raise ValueError(f"stage {stage!r} of pipeline {self.name!r} declares none of "
+                             f"{list(CUTTABLE)} among its outputs, so nothing to cut")
 
 
 def choose_pipeline(ref: str | Path | None) -> Pipeline:

@@ -91,8 +91,8 @@ class System:
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
 
-    def outputs(self, stage: str) -> tuple[str, ...]:
-        return self.declared.stage(stage).outputs if self.declared is not None else ()
+    def stage_info(self, stage: str) -> StageInfo:
+        return self.declared.stage(stage) if self.declared is not None else StageInfo(stage)
 
     def app(self, *faults: ArmedFault) -> GuardedApp:
         """The app, each fault armed in its stage's proxy or wrapped around the stage."""
@@ -104,7 +104,7 @@ class System:
         for name, stage in self.stages:
             for fault in faults:
                 if fault.stage == name and name not in self.proxies:
-                    stage = inject(name, stage, fault, self.outputs(name))
+                    stage = inject(name, stage, fault, self.stage_info(name))
             if name in self.guards:
                 stage = self.guards[name](stage)
             stages.append((name, stage))
@@ -231,11 +231,11 @@ def _assemble(system: System, spec: SystemSpec, model: str, seed: int | None,
 # the guarded app's stages as it declares them: what each produces (what a stale fault
 # replays) and what a wrong_output mode means there (in-process or at its HTTP dependency)
 DEMO_STAGES = (
-    StageInfo("input_filter", ("reply", "done"), ("flip", "allow")),
+    StageInfo("input_filter", ("reply", "done"), ("flip", "allow"), cuts="input"),
     StageInfo("retrieval", ("documents",), ("poison", "empty")),
     StageInfo("prompt", ("prompt",), ()),
     StageInfo("model", ("reply", "tokens", "error", "done"), ("replace",)),
-    StageInfo("output_filter", ("reply",), ("allow",)),
+    StageInfo("output_filter", ("reply",), ("allow",), cuts="output"),
 )
 
 
