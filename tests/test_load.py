@@ -217,3 +217,15 @@ def test_a_load_run_keeps_the_targets_credentials_out_of_the_store(
     for f in stored:
         data = f.read_bytes()
         assert key.encode() not in data and url_password.encode() not in data, f
+
+
+async def test_a_rate_limit_paces_every_level_as_in_a_scan() -> None:
+    opts = LoadOptions(target="python:redline.targets.toys:echo", levels=[4], per_worker=5)
+    free = await run_load(opts)
+    paced = await run_load(LoadOptions(target=opts.target, levels=[4], per_worker=5,
+                                       rate_limit=40.0))
+    level = paced.ramps[0].levels[0]
+    # 20 requests at 40/s: 19 intervals of 25 ms after the first
+    assert level.requests == 20 and level.wall_s >= 19 / 40 and level.throughput_rps < 43
+    assert free.ramps[0].levels[0].wall_s < level.wall_s
+    assert paced.options["rate_limit"] == 40.0 and "rate_limit" not in free.options

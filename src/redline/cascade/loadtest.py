@@ -19,13 +19,21 @@ import asyncio
 import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from redline.cascade.experiment import serve_request
 from redline.cascade.faults import TARGET_KINDS, ArmedFault, FaultyTarget
-from redline.cascade.load import Driver, FaultArg, LevelStats, Ramp, Sample, ramp
+from redline.cascade.load import (
+    LOAD_SETTINGS,
+    Driver,
+    FaultArg,
+    LevelStats,
+    Ramp,
+    Sample,
+    ramp,
+)
 from redline.cascade.loopback import LoopbackServer, stop_all
 from redline.cascade.proxy import FaultProxy
 from redline.cascade.schema import BreakerSpec, Probe, SystemSpec
@@ -58,6 +66,7 @@ class LoadOptions:
     breaker: bool = True
     probes: list[Probe] | None = None
     judge: JudgeConfig | None = None  # an LLM judge over the replies, as in a scan
+    rate_limit: float | None = None  # requests per second across all workers, as in a scan
 
 
 @dataclass
@@ -205,6 +214,8 @@ def options_record(opts: LoadOptions) -> dict[str, Any]:
         options.update(model=opts.model, model_capacity=opts.model_capacity,
                        model_ms=opts.model_ms, model_timeout_ms=opts.model_timeout_ms,
                        breaker=opts.breaker)
+    if opts.rate_limit is not None:
+        options["rate_limit"] = opts.rate_limit
     if opts.judge is not None:
         options["judge"] = {"model": opts.judge.model, "style": opts.judge.style,
                             "mode": opts.judge.mode}
@@ -221,6 +232,7 @@ async def run_load(opts: LoadOptions,
 
     started = time.perf_counter()
     llm = judge_from(opts.judge)
+    settings = replace(LOAD_SETTINGS, rate_limit=opts.rate_limit)
     try:
         async with open_driver(opts) as driver:
             if on_start is not None:
@@ -232,7 +244,7 @@ async def run_load(opts: LoadOptions,
                 ramps.append(await ramp(driver, name, opts.levels, opts.per_worker, opts.seed,
                                         opts.probes, faults, start, on_level=on_level,
                                         duration_s=opts.duration_s, on_sample=on_sample,
-                                        judge=llm))
+                                        judge=llm, settings=settings))
             description = driver.description
     finally:
         if llm is not None:

@@ -122,6 +122,8 @@ def load(
     slo_p95_ms: Annotated[float | None, typer.Option(help="p95 latency SLO, ms.")] = None,
     max_error_rate: Annotated[float | None, typer.Option(
         help="Highest acceptable error rate at any level.")] = None,
+    rate_limit: Annotated[float | None, typer.Option(
+        min=0.001, help="Max requests per second across all workers (as in a scan).")] = None,
     judge: JudgeOption = None,
     judge_mode: JudgeModeOption = "unclear",
     db: DbOption = DEFAULT_DB,
@@ -148,6 +150,7 @@ def load(
         seed=seed, faults=[parse_fault(f) for f in faults or []], faulted_only=faulted_only,
         model=model, model_capacity=model_capacity or None, model_ms=model_ms,
         model_timeout_ms=model_timeout_ms, breaker=breaker, judge=judge_config(judge, judge_mode),
+        rate_limit=rate_limit,
     )
     check_outputs(db, out)
     per_level = (f"{duration:g} s" if duration else f"{requests_per_worker} requests per worker")
