@@ -2,7 +2,9 @@
 
 It pulls attempts lazily from an iterator, so memory does not grow with the size of a run,
 sends each to the target with bounded concurrency, judges the responses and hands every
-result to a sink (the store writer, the progress bar) as soon as it is known.
+result to a sink (the store writer, the progress bar) as soon as it is known. Runs made of
+phases (a cascade experiment: warm-up, steady, fault, recovery) or of concurrency levels (a
+load ramp) are schedules: a list of `Step`s that `run_schedule` runs through the same pool.
 """
 
 from __future__ import annotations
