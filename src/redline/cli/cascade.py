@@ -18,7 +18,6 @@ from redline.cli.base import (
 from redline.errors import UsageError
 from redline.paths import check_dir_option
 from redline.safetext import safe
-from redline.store import db_location
 
 if TYPE_CHECKING:
     from redline.config import JudgeConfig
@@ -39,6 +38,8 @@ def judge_config(spec: str | None, mode: JudgeMode) -> JudgeConfig | None:
 
 def check_outputs(db: str | Path, out: Path) -> None:
     """The store file and report directory are usable: checked before the experiment runs."""
+    from redline.store import db_location
+
     db_location(db)
     check_dir_option(out, "--out")
 

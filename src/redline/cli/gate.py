@@ -15,7 +15,6 @@ from redline.cli.base import (
     console,
     open_store,
 )
-from redline.store import describe_location
 
 
 @app.command()
@@ -37,6 +36,7 @@ def gate(
     from redline.gate.terminal import print_decision
     from redline.gate.writers import write_reports
     from redline.paths import check_dir_option, run_dir
+    from redline.store import describe_location
 
     if out is not None:
         check_dir_option(out, "--out")
@@ -96,7 +96,7 @@ def risks(
     from redline.gate.policy import load_policy
     from redline.gate.risks import open_findings, recurring
     from redline.gate.terminal import print_risks
-    from redline.store import dumps
+    from redline.store import describe_location, dumps
 
     rules = load_policy(policy or [])
     store = open_store(db)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from redline.cli.base import app, console
-from redline.detectors.evaluation import DetectorAccuracy, evaluate, load_cases
 from redline.safetext import safe
+
+if TYPE_CHECKING:
+    from redline.detectors.evaluation import DetectorAccuracy
 
 judges_app = typer.Typer(help="Measure the detectors (judges) on labeled cases.",
                          no_args_is_help=True)
@@ -53,6 +55,8 @@ def judges_eval(
 ) -> None:
     """Per detector: precision, recall, F1 and specificity with 95% Wilson intervals, and the
     confusion matrix (unclear verdicts count as errors against the label)."""
+    from redline.detectors.evaluation import evaluate, load_cases
+
     cases = load_cases(labels, split)
     results = evaluate(cases, detector)
     source = str(labels) if labels else f"bundled corpus ({split})"

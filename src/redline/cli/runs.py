@@ -19,7 +19,6 @@ from redline.cli.base import (
     runs_app,
 )
 from redline.safetext import safe
-from redline.store import describe_location
 
 
 def run_row(run) -> dict:
@@ -42,6 +41,7 @@ def runs_list(db: DbOption = DEFAULT_DB, limit: int = 20,
               as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
               ) -> None:
     """List recent runs (the run id starts with its UTC start time)."""
+    from redline.store import describe_location
 
     store = open_store(db)
     rows = [run_row(run) for run in store.runs(limit)]
