@@ -5,6 +5,11 @@ sends each to the target with bounded concurrency, judges the responses and hand
 result to a sink (the store writer, the progress bar) as soon as it is known. Runs made of
 phases (a cascade experiment: warm-up, steady, fault, recovery) or of concurrency levels (a
 load ramp) are schedules: a list of `Step`s that `run_schedule` runs through the same pool.
+
+Where the attempts run is an `executor` plugin: `local` (the default) runs them in this
+process's event loop; `ray` (redline.ray_executor, the `ray` extra) on a Ray cluster. Both
+take the same `Work` (what builds the per-attempt callable) and hand every result to the
+same sink here, in the driver: only the driver writes the store.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
+from redline import registry
 from redline.attempts import seeded_rng
 from redline.catalog.schema import DetectorSpec
 from redline.credentials import Masker
@@ -30,6 +37,7 @@ from redline.models import (
     TargetResponse,
     Verdict,
 )
+from redline.registry import NoParams, plugin
 from redline.strategies import Strategy, extend_transcript, static, strategy_for
 from redline.targets.base import Target, is_cancellation, raised_by_target
 
@@ -232,6 +240,27 @@ W = TypeVar("W")  # a unit of work: an attempt, a load request's index
 R = TypeVar("R", bound=Judged)
 
 
+class ErrorStreak:
+    """Aborts a run whose first attempts all fail with errors (the target is unreachable)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.successes = 0
+        self.errors_in_a_row = 0
+
+    def account(self, result: Judged) -> None:
+        if result.outcome == "error":
+            self.errors_in_a_row += 1
+            if self.successes == 0 and self.errors_in_a_row >= self.limit:
+                raise RunAborted(
+                    f"the first {self.errors_in_a_row} attempts all failed with errors; "
+                    f"last error: {result.error}"
+                )
+        else:
+            self.successes += 1
+            self.errors_in_a_row = 0
+
+
 async def run_attempts(
     attempts: Iterable[W],
     execute: Callable[[W], Awaitable[R]],
@@ -241,25 +270,13 @@ async def run_attempts(
     """Run every attempt with at most `settings.concurrency` in flight (closed-loop workers
     pulling from one lazy iterator); every kind of run goes through here."""
     source = iter(attempts)
-    state = {"successes": 0, "errors_in_a_row": 0}
-
-    def account(result: R) -> None:
-        if result.outcome == "error":
-            state["errors_in_a_row"] += 1
-            if state["successes"] == 0 and state["errors_in_a_row"] >= settings.abort_after_errors:
-                raise RunAborted(
-                    f"the first {state['errors_in_a_row']} attempts all failed with errors; "
-                    f"last error: {result.error}"
-                )
-        else:
-            state["successes"] += 1
-            state["errors_in_a_row"] = 0
+    streak = ErrorStreak(settings.abort_after_errors)
 
     async def worker() -> None:
         for attempt in source:
             result = await execute(attempt)
             on_result(result)
-            account(result)
+            streak.account(result)
             # A target that never suspends (an inline Python callable) would otherwise run
             # the whole plan in one step of the loop: the other workers would never start, and
             # the loop would never purge the cancelled time-out handles, one per request, that
@@ -371,3 +388,61 @@ async def _run_step(step: Step, start: int, execute: Callable[[Step, int], Await
     except* Exception as eg:  # the caller sees the error itself, as from a plain loop
         raise eg.exceptions[0] from None
     return [r for _, r in sorted(done, key=lambda item: item[0])]
+
+
+class Work(Protocol[W, R]):
+    """What an executor runs: `open()` builds the per-attempt callable (the target, judge and
+    strategies behind it) and closes what it opened; `release()` closes what the work was
+    handed. A remote executor ships `portable(parts)` to each of its `parts` workers, which
+    open their own; `failed` is the error result of an attempt no worker could finish."""
+
+    def open(self) -> AbstractAsyncContextManager[Callable[[W], Awaitable[R]]]: ...
+
+    async def release(self) -> None: ...
+
+    def portable(self, parts: int) -> Work[W, R]: ...
+
+    def failed(self, item: W, reason: str) -> R: ...
+
+
+class AttemptRunner(Protocol):
+    """An `executor` plugin: runs every attempt of `work`, results to `on_result`."""
+
+    async def run(self, attempts: Iterable[Any], work: Work[Any, Any],
+                  on_result: Callable[[Any], None], settings: EngineSettings) -> None: ...
+
+
+@plugin("executor", "local", params=NoParams)
+class LocalExecutor:
+    """Attempts in this process, `--concurrency` in flight (the default)."""
+
+    usage = "local"
+
+    def __init__(self, params: NoParams | None = None) -> None:
+        self.params = params
+
+    async def run(self, attempts: Iterable[W], work: Work[W, R], on_result: Callable[[R], None],
+                  settings: EngineSettings) -> None:
+        async with work.open() as execute:
+            await run_attempts(attempts, execute, on_result, settings)
+
+
+def executor_for(spec: str, params: Mapping[str, Any] | None = None) -> AttemptRunner:
+    """The executor plugin a spec names (`local`, `ray`, `ray:ADDRESS`) with its parameters
+    (None: unset); a bad name or value is a UsageError."""
+    name, _, address = spec.partition(":")
+    try:
+        entry = registry.get("executor", name)
+    except registry.UnknownPlugin as exc:
+        raise UsageError(f"--executor {spec!r}: {exc}") from None
+    raw = {k: v for k, v in (params or {}).items() if v is not None}
+    if address:
+        raw["address"] = address
+    try:
+        chosen = (entry.params or NoParams).model_validate(raw)
+    except registry.ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "value"
+        raise UsageError(f"--executor {spec!r}: {where}: {first['msg']}") from None
+    runner: AttemptRunner = entry.obj(chosen)
+    return runner

@@ -1,5 +1,6 @@
 """One registry for every pluggable kind: targets, detectors, mutators, generators, faults,
-strategies, stores, categories, scenario kinds and pipelines.
+strategies, stores, categories, scenario kinds, pipelines and executors (where attempts
+run).
 
 A plugin is a function or class registered under `(kind, name)` with a pydantic model for
 its parameters:
@@ -31,7 +32,7 @@ from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
 KINDS: tuple[str, ...] = ("target", "detector", "mutator", "generator", "fault", "strategy",
-                          "store", "category", "scenario", "pipeline")
+                          "store", "category", "scenario", "pipeline", "executor")
 ENTRY_POINT_GROUP = "redline.plugins"
 
 # kind -> modules whose import registers the built-in plugins of that kind
@@ -46,6 +47,7 @@ BUILTIN_MODULES: dict[str, tuple[str, ...]] = {
     "strategy": ("redline.strategies", "redline.attack.strategies",
                  "redline.classic.strategies"),
     "store": ("redline.store.sqlite", "redline.store.postgres"),
+    "executor": ("redline.engine", "redline.ray_executor"),
     "scenario": ("redline.catalog.schema", "redline.cascade.schema", "redline.attack.schema",
                  "redline.classic.schema"),
 }
@@ -267,6 +269,23 @@ def available(kind: str | None = None) -> list[Plugin]:
     return [p for k in kinds for _, p in sorted(_PLUGINS.get(k, {}).items())]
 
 
+def own_plugins(kinds: tuple[str, ...]) -> list[Plugin]:
+    """The plugins of these kinds that a script, a test or a plugin package registered in
+    this process (not redline's own), for a worker process to `adopt`."""
+    for k in kinds:
+        _ensure(k)
+    return [p for k in kinds for p in _PLUGINS.get(k, {}).values()
+            if not str(getattr(p.obj, "__module__", "")).startswith("redline.")]
+
+
+def adopt(plugins: list[Plugin]) -> None:
+    """Register what another process registered (`own_plugins`), unless already here."""
+    for p in plugins:
+        _ensure(p.kind)
+        if p.name not in _PLUGINS.get(p.kind, {}):
+            _PLUGINS.setdefault(p.kind, {})[p.name] = p
+
+
 def validate_params(kind: str, name: str, raw: dict[str, Any] | None) -> BaseModel:
     """Validate raw parameters against the plugin's model; unknown parameters are errors.
 
@@ -283,6 +302,7 @@ def params_dict(kind: str, name: str, raw: dict[str, Any] | None) -> dict[str, A
 
 __all__ = [
     "ENTRY_POINT_GROUP", "KINDS", "LOAD_ERRORS", "Flag", "Int", "NoParams", "Number", "Params",
-    "Plugin", "PluginError", "Rate", "UnknownPlugin", "ValidationError", "add_kind", "available",
-    "get", "load_entry_points", "names", "plugin", "register", "validate_params",
+    "Plugin", "PluginError", "Rate", "UnknownPlugin", "ValidationError", "add_kind", "adopt",
+    "available", "get", "load_entry_points", "names", "own_plugins", "plugin", "register",
+    "validate_params",
 ]

@@ -8,12 +8,12 @@ import json
 import signal
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from redline import strategies
+from redline import registry, strategies
 from redline.attack.attacker import Attacker
 from redline.attack.driver import drivers, live_attacker, needs_attacker, recorded_attacker
 from redline.attempts import count_attempts, expand
@@ -22,7 +22,7 @@ from redline.catalog.schema import Scenario, ScenarioHeader, parse_scenario
 from redline.config import JudgeConfig, ScanConfig
 from redline.credentials import Masker, config_secrets, redacted_config
 from redline.detectors.judge import LLMJudge, RecordedJudge
-from redline.engine import EngineSettings, Executor, run_attempts
+from redline.engine import AttemptRunner, EngineSettings, Executor, LocalExecutor
 from redline.errors import RunAborted, UsageError
 from redline.halting import Halter, RunHalted
 from redline.manifest import build_manifest
@@ -96,31 +96,87 @@ def masker_for(config: ScanConfig) -> Masker:
     return Masker.of(config_secrets(config.model_dump(mode="json")))
 
 
-async def _drive(config: ScanConfig, scenarios: list[Scenario], target: Target,
-                 attempts: Iterable[Attempt], on_result: Callable[[AttemptResult], None],
-                 recorded: RecordedJudge | None = None, attacker: Attacker | None = None
-                 ) -> None:
-    judge = judge_client(config, recorded)
-    executor = Executor(
-        target=target, settings=settings_for(config),
-        detectors={s.id: list(s.detectors) for s in scenarios}, judge_client=judge,
-        briefs={s.id: {"expected": s.expected, "objective": s.objective} for s in scenarios},
-        mask=masker_for(config),
-    )
-    # attack scenarios: a driver bound to the run's attacker and the executor's judge
-    executor.strategy, chosen = strategies.selector(
-        {s.id: s.strategy_choice() for s in scenarios},
-        drivers(scenarios, attacker, executor.judge_reply,
-                config.budget.prices if config.budget else None))
+# the plugin kinds that running an attempt looks up (attempts are planned by the driver)
+WORKER_KINDS = ("target", "detector", "strategy")
+
+
+@dataclass
+class ScanWork:
+    """What every attempt of a scan runs through: its target, judge, strategies and masker.
+
+    `open()` builds the engine's per-attempt Executor and closes what it built; `release()`
+    closes the target and attacker it was handed. A remote worker gets `portable()`: a live
+    target and attacker are rebuilt there from the config (a local model loads on the worker),
+    a replay's recordings travel as data."""
+
+    config: ScanConfig
+    scenarios: list[Scenario]
+    target: Target | None  # None: built from config.target by open()
+    recorded: RecordedJudge | None = None  # a replay's recorded judge calls
+    attacker: Attacker | None = None
+    build_live: bool = False  # open() builds the target and attacker itself
+    plugins: list[registry.Plugin] = field(default_factory=list)  # the driver's own plugins
+
+    @contextlib.asynccontextmanager
+    async def open(self) -> AsyncIterator[Executor]:
+        registry.adopt(self.plugins)
+        if self.build_live:
+            self.target = build_target(self.config.target, seed=self.config.seed)
+            self.attacker = live_attacker(self.config.attacker, self.scenarios,
+                                          self.config.seed)
+            self.build_live = False
+        assert self.target is not None
+        config, scenarios = self.config, self.scenarios
+        judge = judge_client(config, self.recorded)
+        executor = Executor(
+            target=self.target, settings=settings_for(config),
+            detectors={s.id: list(s.detectors) for s in scenarios}, judge_client=judge,
+            briefs={s.id: {"expected": s.expected, "objective": s.objective} for s in scenarios},
+            mask=masker_for(config),
+        )
+        # attack scenarios: a driver bound to the run's attacker and the executor's judge
+        executor.strategy, chosen = strategies.selector(
+            {s.id: s.strategy_choice() for s in scenarios},
+            drivers(scenarios, self.attacker, executor.judge_reply,
+                    config.budget.prices if config.budget else None))
+        try:
+            yield executor
+        finally:
+            if judge is not None:
+                await judge.aclose()
+            await strategies.aclose_all(chosen)
+
+    async def release(self) -> None:
+        if self.target is not None:
+            await self.target.aclose()
+        if self.attacker is not None:
+            await self.attacker.aclose()
+
+    def portable(self, parts: int) -> ScanWork:
+        """A copy for one of `parts` remote workers; the run's rate limit is split between
+        them, so that all of them together keep to it."""
+        rate = self.config.rate_limit
+        config = self.config if rate is None else self.config.model_copy(
+            update={"rate_limit": rate / max(1, parts)})
+        plugins = registry.own_plugins(WORKER_KINDS)  # a test's or a script's detectors
+        if self.recorded is not None:  # a replay: the cassette and the recorded attacker
+            return replace(self, config=config, plugins=plugins)
+        return replace(self, config=config, target=None, attacker=None, build_live=True,
+                       plugins=plugins)
+
+    def failed(self, attempt: Attempt, reason: str) -> AttemptResult:
+        return AttemptResult(attempt=attempt, outcome="error", transcript=[], responses=[],
+                             verdicts=[], error=reason, tries=0, started_at=time.time(),
+                             latency_s=0.0)
+
+
+async def _drive(config: ScanConfig, plan: Plan, attempts: Iterable[Attempt],
+                 on_result: Callable[[AttemptResult], None], executor: AttemptRunner) -> None:
+    work = ScanWork(config, plan.scenarios, plan.target, plan.judge_recording, plan.attacker)
     try:
-        await run_attempts(attempts, executor, on_result, settings_for(config))
+        await executor.run(attempts, work, on_result, settings_for(config))
     finally:
-        await target.aclose()
-        if judge is not None:
-            await judge.aclose()
-        if attacker is not None:
-            await attacker.aclose()
-        await strategies.aclose_all(chosen)
+        await work.release()
 
 
 @dataclass
@@ -218,11 +274,13 @@ def _resume_plan(store: Store, run_ref: str, held: contextlib.ExitStack
 
 def scan(config: ScanConfig, on_result: Callable[[AttemptResult], None] | None = None,
          on_start: Callable[[str, int], None] | None = None, *, resume: str | None = None,
-         replay_of: str | None = None, sign_with: Path | None = None) -> ScanResult:
+         replay_of: str | None = None, sign_with: Path | None = None,
+         executor: AttemptRunner | None = None) -> ScanResult:
     """Run a scan, resume an unfinished one (`resume`), or re-judge a recording (`replay_of`).
 
     A resumed run re-expands the same plan from its stored config and seed, skips every
-    attempt already stored, and continues the same audit chain.
+    attempt already stored, and continues the same audit chain. `executor` is where the
+    attempts run (default: this process); any of them gives the same attempts and verdicts.
     """
     started = time.perf_counter()
     # where the store and the reports go is checked before anything runs
@@ -244,7 +302,8 @@ def scan(config: ScanConfig, on_result: Callable[[AttemptResult], None] | None =
                                                    "halt": None})
             else:
                 plan = _new_plan(config, store, replay_of, loaded, held)
-            return _execute(config, store, plan, on_result, on_start, sign_with, started)
+            return _execute(config, store, plan, on_result, on_start, sign_with, started,
+                            executor)
     finally:
         store.close()
 
@@ -289,7 +348,7 @@ class _Stop:
 def _execute(config: ScanConfig, store: Store, plan: Plan,
              on_result: Callable[[AttemptResult], None] | None,
              on_start: Callable[[str, int], None] | None, sign_with: Path | None,
-             started: float) -> ScanResult:
+             started: float, executor: AttemptRunner | None = None) -> ScanResult:
     if on_start is not None:
         on_start(plan.run_id, plan.planned)
     writer = BatchWriter(store, plan.run_id)
@@ -309,8 +368,8 @@ def _execute(config: ScanConfig, store: Store, plan: Plan,
     stop = _Stop()
     try:
         with stop.on_sigterm(), contextlib.suppress(asyncio.CancelledError):
-            asyncio.run(stop.run(_drive(config, plan.scenarios, plan.target, todo, record,
-                                        plan.judge_recording, plan.attacker)))
+            asyncio.run(stop.run(_drive(config, plan, todo, record,
+                                        executor or LocalExecutor())))
     except RunHalted as exc:
         status, problem, completed, halted = "halted", str(exc), False, exc.to_dict()
     except RunAborted as exc:

@@ -91,6 +91,15 @@ def scan(
     sign: Annotated[Path | None, typer.Option(
         help="Sign the run's chain head with this Ed25519 key (see `redline keys init`).")
     ] = None,
+    executor: Annotated[str, typer.Option(
+        help="Where attempts run: local, or ray[:ADDRESS] (a Ray cluster; default a local "
+        "one; the ray extra).")] = "local",
+    ray_cpus: Annotated[int | None, typer.Option(
+        help="CPUs of the local Ray cluster that --executor ray starts (default all).")
+    ] = None,
+    max_in_flight: Annotated[int | None, typer.Option(
+        help="--executor ray: attempts submitted at once (default max(concurrency, "
+        "2 x workers)).")] = None,
 ) -> None:
     """Run a suite of scenarios against a target and write the evidence and reports.
 
@@ -98,9 +107,11 @@ def scan(
     be replayed with `--replay RUN` or `redline replay RUN`.
     """
     from redline.config import load_config
+    from redline.engine import executor_for
     from redline.report.terminal import print_summary
     from redline.scan import scan as run_scan
 
+    runner = executor_for(executor, {"num_cpus": ray_cpus, "max_in_flight": max_in_flight})
     halt = None
     if policy is not None:
         from redline.gate.policy import load_policy
@@ -148,7 +159,7 @@ def scan(
         if resume is not None and replay is not None:
             raise UsageError("--resume and --replay cannot be combined")
         result = run_scan(cfg, on_result=on_result, on_start=on_start, resume=resume,
-                          replay_of=replay, sign_with=sign)
+                          replay_of=replay, sign_with=sign, executor=runner)
     finally:
         loading.stop()
         bar.stop()
