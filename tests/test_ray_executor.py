@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from helpers import write_hedge_suite
-from redline.cli import app
 from redline.config import load_config
 from redline.engine import LocalExecutor, executor_for
 from redline.errors import UsageError
@@ -167,7 +167,9 @@ def test_a_bad_executor_choice_is_a_usage_error() -> None:
 
 
 def test_scan_refuses_a_bad_executor_with_exit_2(tmp_path: Path) -> None:
-    res = CliRunner().invoke(app, ["scan", "--executor", "ray", "--ray-cpus", "0",
-                                   "--db", str(tmp_path / "r.db"), "--no-progress"])
-    assert res.exit_code == 2, res.output
-    assert "--executor 'ray': num_cpus" in res.output and "Traceback" not in res.output
+    proc = subprocess.run([sys.executable, "-m", "redline", "scan", "--executor", "ray",
+                           "--ray-cpus", "0", "--db", "r.db", "--no-progress"],
+                          cwd=tmp_path, text=True, capture_output=True, timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "--executor 'ray': num_cpus" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "r.db").exists()
