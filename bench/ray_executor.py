@@ -7,7 +7,7 @@ same seed; the script checks that ids and verdicts are identical, then prints at
 each, over the whole scan (the Ray one includes starting and stopping its cluster) and from
 the first result to the last, and the ratios.
 
-    python bench/ray_executor.py [--attempts 400] [--burn-ms 20] [--cpus 2]
+    python bench/ray_executor.py [--attempts 1000] [--burn-ms 40] [--cpus 2]
 """
 
 from __future__ import annotations
@@ -103,8 +103,8 @@ def timed_scan(root: Path, name: str, suite: Path, executor: Any) -> dict[str, A
 def main() -> None:
     global BURN_ROUNDS
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--attempts", type=int, default=400)
-    ap.add_argument("--burn-ms", type=float, default=20.0)
+    ap.add_argument("--attempts", type=int, default=1000)
+    ap.add_argument("--burn-ms", type=float, default=40.0)
     ap.add_argument("--cpus", type=int, default=2)
     args = ap.parse_args()
     BURN_ROUNDS = rounds_for(args.burn_ms)
