@@ -2,9 +2,10 @@
 
 `load_model(ref)` reads a scikit-learn-compatible estimator (anything with `predict_proba`)
 or a plain callable from `module:attribute`, or an estimator from a joblib/pickle file
-(`.joblib`, `.pkl`) or a skops file (`.skops`, needs the optional `skops` package; only
-types skops trusts by default are loaded). The demo model is a logistic regression trained,
-deterministically, on the generated credit set at first use.
+(`.joblib`, `.pkl`), a skops file (`.skops`, needs the optional `skops` package; only
+types skops trusts by default are loaded) or an ONNX file (`.onnx`, run by onnxruntime,
+the optional `onnx` extra; `redline.classic.onnx_model`). The demo model is a logistic
+regression trained, deterministically, on the generated credit set at first use.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from redline.classic.data import Dataset, credit
 from redline.errors import UsageError
 
-MODEL_FILES = (".joblib", ".pkl", ".pickle", ".skops")
+MODEL_FILES = (".joblib", ".pkl", ".pickle", ".skops", ".onnx")
 
 
 class PredictError(ValueError):
@@ -111,7 +112,13 @@ def load_model(ref: str, classes: Sequence[str] | None = None,
                features: Sequence[str] | None = None) -> Classifier:
     """A Classifier from `module:attribute` or a model file (see the module docstring)."""
     path = Path(ref)
-    if path.suffix in MODEL_FILES:
+    if path.suffix == ".onnx" and path.is_file():
+        from redline.classic.onnx_model import load_onnx
+
+        model = load_onnx(path, classes, features)
+        about = {"file": str(path), "sha256": _sha256(path), "runtime": "onnxruntime"}
+        classes, features = model.classes_, model.feature_names_in_
+    elif path.suffix in MODEL_FILES:
         model, about = _from_file(path), {"file": str(path), "sha256": _sha256(path)}
     else:
         from redline.targets.python_callable import import_object

@@ -83,7 +83,7 @@ class ClassifierConfig(_Base):
     default_suite: ClassVar[str] = "classic"  # what `redline scan` runs when no suite is named
     kind: Literal["classifier"]
     model: str = Field(description="module:attribute (a fitted estimator with predict_proba, "
-                       "or a function) or a .joblib/.pkl/.skops file")
+                       "or a function) or a .joblib/.pkl/.skops/.onnx file")
     classes: list[str] | None = Field(None, description="class names in predict_proba's "
                                       "column order (default: the estimator's classes_)")
     features: list[str] | None = Field(None, description="column order for a model fed "
@@ -251,7 +251,7 @@ def _build_demo(config: DemoConfig, seed: int | None) -> Target:
 @target_kind("classifier", ClassifierConfig, "classifier:MODULE:OBJ|MODEL-FILE",
              lambda rest, spec: {"model": rest},
              "a classifier: scikit-learn-compatible estimator or function, from a module "
-             "or a joblib/skops file (payload features or text in, probabilities out)")
+             "or a joblib/skops/ONNX file (payload features or text in, probabilities out)")
 def _build_classifier(config: ClassifierConfig, seed: int | None) -> Target:
     from redline.classic.estimator import load_model
     from redline.classic.target import ClassifierTarget
