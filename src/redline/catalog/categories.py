@@ -25,6 +25,7 @@ BUILTIN = {
                    "shifted and incomplete inputs",
     "fairness": "a classifier's decisions across groups of a sensitive attribute",
     "privacy": "what a model's outputs reveal about its training data (membership)",
+    "poisoning": "how corrupted training data (flipped labels) changes a retrained model",
 }
 
 for _name, _text in BUILTIN.items():

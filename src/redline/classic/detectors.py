@@ -7,6 +7,8 @@
   row fails when that margin is within the judged budget.
 - `counterfactual_flip` (whole attempt): changing only a sensitive feature changed the
   decision.
+- `label_flip`: the model retrained on partly flipped labels decides the row otherwise than
+  the clean retrain (evidence: both, every rate's, and the target's decision).
 """
 
 from __future__ import annotations
@@ -117,3 +119,29 @@ def counterfactual_flip(texts: Sequence[str], ctx: DetectionContext) -> Verdict:
 
 counterfactual_flip.whole_attempt = True  # type: ignore[attr-defined]
 detector("counterfactual_flip")(counterfactual_flip)
+
+
+class FlipParams(Params):
+    rate: float | None = Field(None, gt=0, lt=1, description="the flip rate a row is judged "
+                               "at (default: the largest the attempt has)")
+
+
+def label_flip(text: str, ctx: DetectionContext, rate: float | None = None) -> Verdict:
+    """The retrain on labels flipped at `rate` decides the row otherwise than the clean
+    retrain (the decisions are the attempt's reference; the reply is the target's)."""
+    label = _label(ctx)
+    probs = _reply(text, ctx)
+    made = (ctx.attempt.reference or {}).get("retrained")
+    if not isinstance(made, dict) or "0" not in made:
+        raise ValueError("the attempt has no retrained decisions (not a label_flip check)")
+    rates = sorted((k for k in made if k != "0"), key=float)
+    judged = f"{rate:g}" if rate is not None else rates[-1]
+    if judged not in made:
+        raise ValueError(f"no retrain at flip rate {judged} (have {', '.join(rates)})")
+    changed = made[judged] != made["0"]
+    return Verdict("label_flip", changed, 1.0 if changed else 0.0,
+                   {"label": label, "predicted": _decide(probs), "clean": made["0"],
+                    "retrained": dict(made), "judged_rate": float(judged)})
+
+
+detector("label_flip", FlipParams)(label_flip)

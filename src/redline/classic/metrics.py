@@ -255,11 +255,53 @@ def membership(rows: Evidence, resamples: int, seed: int) -> dict[str, Any]:
     return out
 
 
+def _drop(clean: Any, flipped: Any) -> float:
+    return float(clean.mean() - flipped.mean())
+
+
+def label_flip(rows: Evidence, rates: list[float], judged_at: float, max_drop: float,
+               resamples: int, seed: int) -> dict[str, Any]:
+    """Per flip rate: the retrain's accuracy on the evaluation rows (Wilson), its drop
+    from the clean retrain's (paired seeded bootstrap), the share of rows it decides
+    otherwise than the clean retrain (Wilson); the judged rate's drop against `max_drop`;
+    and how often the target agrees with the clean retrain."""
+    import numpy as np
+
+    judged = [e for e in _judged(rows) if "retrained" in e]
+    out: dict[str, Any] = {"check": "label_flip", "rows": len(judged),
+                           "errors": len(rows) - len(judged), "judged_at": judged_at,
+                           "max_accuracy_drop": max_drop}
+    if not judged:
+        return out
+    n = len(judged)
+    right = {k: np.asarray([e["retrained"][k] == e["label"] for e in judged])
+             for k in ("0", *(f"{r:g}" for r in rates))}
+    clean = right["0"]
+    out["clean_accuracy"] = wilson(int(clean.sum()), n)
+    out["target_agreement"] = wilson(sum(e["predicted"] == e["clean"] for e in judged), n)
+    rng = np.random.default_rng(seed)
+    picks = [rng.integers(0, n, n) for _ in range(resamples)]
+    out["per_rate"] = {}
+    for key in right:
+        if key == "0":
+            continue
+        acc = right[key]
+        changed = sum(e["retrained"][key] != e["clean"] for e in judged)
+        out["per_rate"][key] = {
+            "accuracy": wilson(int(acc.sum()), n),
+            "accuracy_drop": _interval(_drop(clean, acc), [_drop(clean[p], acc[p])
+                                                           for p in picks]),
+            "decision_change": wilson(changed, n)}
+    drop = out["per_rate"][f"{judged_at:g}"]["accuracy_drop"]["value"]
+    out["passes"] = drop <= max_drop
+    return out
+
+
 # --- what a gate policy can set thresholds on ---------------------------------------------
 
 LOWER_IS_BETTER = {"ece", "mce", "brier", "demographic_parity_difference",
                    "equalized_odds_difference", "counterfactual_flip_rate",
-                   "membership_advantage"}
+                   "membership_advantage", "accuracy_drop", "decision_change"}
 
 
 def gate_values(m: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -268,7 +310,8 @@ def gate_values(m: dict[str, Any]) -> dict[str, dict[str, Any]]:
     `accuracy`; fairness `demographic_parity_difference` / `_ratio`,
     `equalized_odds_difference` / `_ratio` (the worst over the sensitive features, and
     `NAME[FEATURE]` for one), `counterfactual_flip_rate`; membership
-    `membership_advantage`."""
+    `membership_advantage`; label_flip `clean_accuracy`, `target_agreement` and per rate
+    `accuracy@RATE`, `accuracy_drop@RATE`, `decision_change@RATE`."""
     out: dict[str, dict[str, Any]] = {}
 
     def put(name: str, stat: dict[str, Any], base: str | None = None) -> None:
@@ -288,6 +331,12 @@ def gate_values(m: dict[str, Any]) -> dict[str, dict[str, Any]]:
             put(name, m[name])
     elif check == "membership":
         put("membership_advantage", m["advantage"])
+    elif check == "label_flip":
+        put("clean_accuracy", m["clean_accuracy"])
+        put("target_agreement", m["target_agreement"])
+        for rate, stats in m["per_rate"].items():
+            for name, stat in stats.items():
+                put(f"{name}@{rate}", stat, name)
     elif check == "fairness":
         put("counterfactual_flip_rate", m["counterfactual_flip_rate"])
         names = ("demographic_parity_difference", "demographic_parity_ratio",

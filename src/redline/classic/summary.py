@@ -29,6 +29,13 @@ def headline(m: dict[str, Any]) -> str:
     if check == "membership":
         return (f"loss-threshold advantage {_ci(m['advantage'])} (mean loss members "
                 f"{m['mean_loss_members']:.3f}, others {m['mean_loss_nonmembers']:.3f})")
+    if check == "label_flip":
+        at = f"{m['judged_at']:g}"
+        rate = m["per_rate"][at]
+        return (f"{m.get('flip', '')} flips @{at}: accuracy drop {_ci(rate['accuracy_drop'])} "
+                f"({'within' if m['passes'] else 'OVER'} {m['max_accuracy_drop']:g}), "
+                f"decisions changed {_ci(rate['decision_change'], 2)}, clean acc "
+                f"{m['clean_accuracy']['value']:.2f}")
     if check == "fairness":
         parts = []
         for name, f in m.get("features", {}).items():
