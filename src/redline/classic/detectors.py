@@ -123,7 +123,7 @@ detector("counterfactual_flip")(counterfactual_flip)
 
 class FlipParams(Params):
     rate: float | None = Field(None, gt=0, lt=1, description="the flip rate a row is judged "
-                               "at (default: the largest the attempt has)")
+                               "at (default: the scenario's judged_at)")
 
 
 def label_flip(text: str, ctx: DetectionContext, rate: float | None = None) -> Verdict:
@@ -131,13 +131,14 @@ def label_flip(text: str, ctx: DetectionContext, rate: float | None = None) -> V
     retrain (the decisions are the attempt's reference; the reply is the target's)."""
     label = _label(ctx)
     probs = _reply(text, ctx)
-    made = (ctx.attempt.reference or {}).get("retrained")
-    if not isinstance(made, dict) or "0" not in made:
+    ref = ctx.attempt.reference or {}
+    made = ref.get("retrained")
+    if not isinstance(made, dict) or "0" not in made or "judged_rate" not in ref:
         raise ValueError("the attempt has no retrained decisions (not a label_flip check)")
-    rates = sorted((k for k in made if k != "0"), key=float)
-    judged = f"{rate:g}" if rate is not None else rates[-1]
+    judged = f"{rate if rate is not None else ref['judged_rate']:g}"
     if judged not in made:
-        raise ValueError(f"no retrain at flip rate {judged} (have {', '.join(rates)})")
+        rates = ", ".join(sorted((k for k in made if k != "0"), key=float))
+        raise ValueError(f"no retrain at flip rate {judged} (have {rates})")
     changed = made[judged] != made["0"]
     return Verdict("label_flip", changed, 1.0 if changed else 0.0,
                    {"label": label, "predicted": _decide(probs), "clean": made["0"],

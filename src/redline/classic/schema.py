@@ -428,18 +428,6 @@ class LabelFlipScenario(ClassifierScenario):
     resamples: int = Field(300, ge=50, le=10_000, description="bootstrap resamples")
     detectors: list[DetectorSpec] = _default_detector("label_flip")  # type: ignore[assignment]
 
-    @model_validator(mode="before")
-    @classmethod
-    def _judged_rate(cls, data: Any) -> Any:
-        """By default each row is judged at the judged rate."""
-        if isinstance(data, dict) and "detectors" not in data:
-            rates = data.get("rates") or [0.3]
-            judged = data.get("judged_at")
-            if judged is None and isinstance(rates, list) and rates:
-                judged = rates[-1]
-            data = {**data, "detectors": [{"name": "label_flip", "params": {"rate": judged}}]}
-        return data
-
     @model_validator(mode="after")
     def _checked(self) -> LabelFlipScenario:
         if any(not 0 < r < 1 for r in self.rates) or self.rates != sorted(set(self.rates)):
@@ -472,7 +460,8 @@ class LabelFlipScenario(ClassifierScenario):
         for i, attempt in enumerate(super().make_attempts(run_seed, seq)):
             mine = {rate: d[i] for rate, d in made.items()}
             yield replace(attempt, id=digest(attempt.id, mine)[:24],
-                          reference={**(attempt.reference or {}), "retrained": mine})
+                          reference={**(attempt.reference or {}), "retrained": mine,
+                                     "judged_rate": self.judged_rate})
 
     def metrics(self, verdicts: list[tuple[str, dict[str, Any]]], run_seed: int
                 ) -> dict[str, Any]:
