@@ -168,7 +168,8 @@ def test_one_header_and_a_body_chosen_by_kind() -> None:
     from redline.catalog.schema import ScenarioHeader, parse_scenario, scenario_model
 
     header = {"kind", "id", "version", "title", "objective", "category", "tags", "severity",
-              "author", "expected", "success", "remediation", "rollback", "references"}
+              "author", "expected", "success", "remediation", "rollback", "references",
+              "provenance"}
     assert set(ScenarioHeader.model_fields) == header
     assert {"probe", "cascade", "load"} <= set(registry.names("scenario"))
     assert scenario_model("cascade") is CascadeScenario

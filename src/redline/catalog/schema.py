@@ -1,14 +1,14 @@
 """The scenario file format: one YAML file per catalog entry, validated by pydantic.
 
 Every scenario has the same header (`ScenarioHeader`: id, version, title, objective,
-category, tags, severity, author, expected, success, remediation, rollback, references) and
-a body chosen by its `kind`: `probe` (the default: inputs, mutators, detectors, strategy),
-`cascade` (a fault at a pipeline stage, `redline.cascade.schema`), `load` (a concurrency
-ramp), and room for more (attack, evasion, slice). A kind is a `scenario` plugin in the one
-registry: a `ScenarioHeader` subclass registered with `@plugin("scenario", NAME)`
-(`parse_scenario` reads any kind; `scenario_chooser` picks the model for a file); the store,
-the reports and the gate read only the header. Kinds that `redline scan` runs as attempts
-subclass the probe `Scenario`.
+category, tags, severity, author, expected, success, remediation, rollback, references,
+provenance) and a body chosen by its `kind`: `probe` (the default: inputs, mutators,
+detectors, strategy), `cascade` (a fault at a pipeline stage, `redline.cascade.schema`),
+`load` (a concurrency ramp), and room for more (attack, evasion, slice). A kind is a
+`scenario` plugin in the one registry: a `ScenarioHeader` subclass registered with
+`@plugin("scenario", NAME)` (`parse_scenario` reads any kind; `scenario_chooser` picks the
+model for a file); the store, the reports and the gate read only the header. Kinds that
+`redline scan` runs as attempts subclass the probe `Scenario`.
 """
 
 from __future__ import annotations
@@ -167,6 +167,17 @@ class SuccessCriterion(Strict):
     max_failure_rate: float = Field(0.0, ge=0.0, le=1.0)
 
 
+class Provenance(Strict):
+    """Where an imported scenario came from: the public set, its licence and the row."""
+
+    source: str = Field(min_length=1, description="the prompt set, e.g. HarmBench")
+    licence: str = Field(min_length=1)
+    file: str = Field(min_length=1, description="the imported file's name")
+    row: int = Field(ge=1, description="the line the row starts on in that file")
+    key: str = Field(min_length=1, description="the row's id in the set (or its row number)")
+    source_category: str | None = None
+
+
 class ScenarioHeader(Strict):
     """What every kind of scenario says about itself; reports and the gate read only this."""
 
@@ -189,6 +200,8 @@ class ScenarioHeader(Strict):
     remediation: str = Field(min_length=3)
     rollback: str = Field(min_length=3)
     references: list[str] = Field(default_factory=list)
+    provenance: Provenance | None = Field(
+        None, description="an imported scenario's source, licence and row (catalog import)")
 
     @property
     def key(self) -> str:

@@ -78,3 +78,62 @@ def catalog_validate(paths: list[Path]) -> None:
         raise RedlineError(f"no such file or directory: {', '.join(map(str, missing))}")
     scenarios = load_scenarios(files)
     console.print(f"[green]ok[/]: {len(scenarios)} scenarios in {len(files)} files are valid")
+
+
+FORMAT_HELP = "harmbench, advbench, jailbreakbench, xstest, csv or jsonl (a `prompt` column)"
+
+
+def _strategy_option(text: str) -> dict[str, object]:
+    """`pair` or `pair:{"iterations": 5}` as {name: params}."""
+    name, _, raw = text.partition(":")
+    try:
+        params = json.loads(raw) if raw else {}
+    except json.JSONDecodeError as exc:
+        raise RedlineError(f"--strategy: the parameters after ':' are not JSON "
+                           f"({exc.msg})") from None
+    if not isinstance(params, dict):
+        raise RedlineError("--strategy: the parameters after ':' must be a JSON object")
+    return {name.strip(): params}
+
+
+@catalog_app.command("import")
+def catalog_import(
+    file: Path,
+    fmt: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory the scenario YAML files "
+                                      "are written to (run it with `redline scan --suite`).")],
+    as_kind: Annotated[str, typer.Option(
+        "--as", help="probe: each harmful prompt is sent as it is; attack: each is the "
+        "objective of an attack strategy. Safe prompts are benign controls either way.")
+    ] = "probe",
+    strategy: Annotated[str, typer.Option(
+        help="With --as attack: the attack strategy, NAME or NAME:{json params}.")] = "pair",
+    max_queries: Annotated[int | None, typer.Option(
+        min=1, help="With --as attack: the per-attempt query budget.")] = None,
+    prefix: Annotated[str | None, typer.Option(
+        help="Scenario id prefix (default: the set's name, or the file's).")] = None,
+    benign: Annotated[bool, typer.Option(
+        "--benign", help="Every row is a safe request (e.g. JailbreakBench's benign "
+        "behaviors): benign controls.")] = False,
+    licence: Annotated[str | None, typer.Option(
+        help="Licence recorded in each scenario's provenance (default: the set's).")] = None,
+) -> None:
+    """Turn a local copy of a public prompt set into versioned catalog scenarios."""
+    from redline.catalog.importer import FORMATS, import_file
+
+    if fmt not in FORMATS:
+        raise RedlineError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if as_kind not in ("probe", "attack"):
+        raise RedlineError(f"--as must be probe or attack, got {as_kind!r}")
+    chosen = _strategy_option(strategy)
+    result = import_file(file, fmt, out, as_kind=as_kind,  # type: ignore[arg-type]
+                         strategy=chosen, prefix=prefix, benign=benign, licence=licence,
+                         max_queries=max_queries)
+    total = len(result.written) + len(result.unchanged)
+    console.print(f"[green]ok[/]: {total} scenarios from {safe(str(file))} in "
+                  f"{safe(str(out))}: {len(result.written)} new or new versions, "
+                  f"{len(result.unchanged)} unchanged, {result.benign} benign controls, "
+                  f"{len(result.duplicates)} repeated prompts skipped")
+    for line, first in result.duplicates[:10]:
+        console.print(f"  line {line} repeats line {first}")
+    console.print(f"run them: redline scan --suite {safe(str(out))} --target ...")
