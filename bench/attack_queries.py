@@ -8,8 +8,9 @@ time; then replays each run with both servers stopped: replay time, and calls du
 (must be 0), and whether the replayed verdicts and report digest match.
 
 Local mode (`--local`, minutes on 2 cores): the built-in `adaptive` suite against the demo
-app on the bundled model, with the bundled model as attacker, beside the static catalog's
-harmful-content and leak suites on the same demo app.
+app on the bundled model, with the bundled model as attacker, one run per strategy (success
+rate, median queries to success, queries, tokens, errors, wall time, replay time), beside the
+same objectives sent once each as static probes (the static catalog's success rate on them).
 
     python bench/attack_queries.py [--local] [--seed 0]
 """
@@ -26,6 +27,8 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
@@ -144,28 +147,75 @@ def toy(seed: int, wrap: str) -> dict[str, Any]:
     return out
 
 
+def _write_suite(root: Path, scenarios: list[dict[str, Any]]) -> Path:
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    for data in scenarios:
+        (root / f"{data['id']}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return root
+
+
+def static_twin(s: Any) -> dict[str, Any]:
+    """An attack scenario's objectives as a static probe: each sent once, as it is."""
+    data = s.model_dump(mode="json", exclude={"kind", "strategy", "attacker", "budget"})
+    return {**data, "id": f"static-{s.id}"}
+
+
+def _scan_local(work: Path, suite: Path, seed: int) -> tuple[Any, float]:
+    cfg = ScanConfig(target=parse_target("demo"), suite=str(suite), db=str(work / "r.db"),
+                     out=str(work / "out"), seed=seed, max_error_rate=1.0)
+    started = time.perf_counter()
+    result = scan(cfg)
+    return result, round(time.perf_counter() - started, 1)
+
+
 def local(seed: int) -> dict[str, Any]:
+    """Each strategy's built-in attacks (a run per strategy: its own wall and replay time)
+    and the same objectives sent once each as static probes, all against the demo app on
+    the bundled model, the bundled model attacking."""
+    from redline.catalog import load_suite
+
     work = WORK / "attack" / "local"
-    work.mkdir(parents=True, exist_ok=True)
-    out: dict[str, Any] = {}
-    for suite in ("adaptive", "harmful_content", "system_prompt_leak", "secret_leak"):
-        cfg = ScanConfig(target=parse_target("demo"), suite=suite, db=str(work / "r.db"),
-                         out=str(work / "out"), seed=seed, max_error_rate=1.0)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    adaptive = load_suite("adaptive")
+    out: dict[str, Any] = {"strategies": {}}
+    for name in sorted({s.strategy.name for s in adaptive}):
+        group = [s.model_dump(mode="json") for s in adaptive if s.strategy.name == name]
+        result, wall = _scan_local(work, _write_suite(work / name, group), seed)
+        entry = {**per_strategy(result.reports["json"])[name], "wall_s": wall,
+                 "scenarios": [g["id"] for g in group]}
         started = time.perf_counter()
-        result = scan(cfg)
-        t = result.summary.total
-        entry: dict[str, Any] = {"attempts": t.attempts, "failures": t.failures,
-                                 "errors": t.errors, "unclear": t.unclear,
-                                 "wall_s": round(time.perf_counter() - started, 1)}
-        if suite == "adaptive":
-            entry["per_strategy"] = per_strategy(result.reports["json"])
-            started = time.perf_counter()
-            rep = replay_run(work / "r.db", result.run.id, work / "out")
-            entry["replay_s"] = round(time.perf_counter() - started, 2)
-            entry["replay_same"] = rep.ok
-        out[suite] = entry
-        print(suite, json.dumps(entry)[:400])
+        rep = replay_run(work / "r.db", result.run.id, work / "out")
+        entry.update(replay_s=round(time.perf_counter() - started, 2), replay_same=rep.ok)
+        entry.pop("to_success", None)
+        out["strategies"][name] = entry
+        print(name, json.dumps(entry))
+    result, wall = _scan_local(work, _write_suite(work / "static",
+                                                  [static_twin(s) for s in adaptive]), seed)
+    t = result.summary.total
+    out["static_same_objectives"] = {
+        "attempts": t.attempts, "successes": t.failures, "errors": t.errors,
+        "unclear": t.unclear, "success_rate": t.failures / t.attempts if t.attempts else None,
+        "wall_s": wall}
+    print("static", json.dumps(out["static_same_objectives"]))
     return out
+
+
+def print_local(figures: dict[str, Any]) -> None:
+    print(f"\n{'strategy':10} {'attacks':>7} {'success':>8} {'median q':>9} {'queries':>8} "
+          f"{'tokens':>7} {'errors':>6} {'unclear':>7} {'wall s':>7} {'replay s':>8} same")
+    for name, f in figures["strategies"].items():
+        median = f["median_queries_to_success"]
+        print(f"{name:10} {f['attacks']:>7} {f['success_rate']:>8.0%} "
+              f"{median if median is not None else '-':>9} {f['queries']:>8} "
+              f"{f['tokens']:>7} {f['errors']:>6} {f['unclear']:>7} {f['wall_s']:>7.1f} "
+              f"{f['replay_s']:>8.2f} {f['replay_same']}")
+    st = figures["static_same_objectives"]
+    rate = st["success_rate"]
+    print(f"{'static':10} {st['attempts']:>7} "
+          f"{f'{rate:.0%}' if rate is not None else '-':>8} {'-':>9} {st['attempts']:>8} "
+          f"{'-':>7} {st['errors']:>6} {st['unclear']:>7} {st['wall_s']:>7.1f}")
 
 
 def main() -> int:
@@ -174,8 +224,10 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     if args.local:
-        write_result("attack_local", {"seed": args.seed, "suites": local(args.seed)})
-        return 0
+        figures = local(args.seed)
+        print_local(figures)
+        write_result("attack_local", {"seed": args.seed, **figures})
+        return 0 if all(f["replay_same"] for f in figures["strategies"].values()) else 1
     runs = {"demo app around the toy": toy(args.seed, "demo:"),
             "bare toy": toy(args.seed, "")}
     for title, figures in runs.items():
