@@ -23,7 +23,7 @@ from redline.gate.runner import evaluate
 from redline.keys import init_keys
 from redline.replay import replay_run
 from redline.scan import scan
-from redline.store import Store
+from redline.store import SCHEMA, Store
 
 INPUTS = ["HARM one", "a plain question", "perhaps so", "hello", "HARM two", "fine"]
 
@@ -240,10 +240,10 @@ def test_the_change_token_moves_with_every_write_by_anyone(db_location: str,
 
     run_id = run_scan(tmp_path, db_location, write_hedge_suite(tmp_path, INPUTS)).run.id
     viewer, other = Store(db_location), Store(db_location)
-    cache, verified = StoreCache(), []
+    cache, verified = StoreCache(lambda: Store(db_location)), []
 
     def verify() -> bool:
-        return cache.get(viewer, ("verify", run_id),
+        return cache.get(("verify", run_id),
                          lambda: verified.append(1) or viewer.verify(run_id).ok)
 
     token = viewer.change_token()
@@ -261,5 +261,47 @@ def test_the_change_token_moves_with_every_write_by_anyone(db_location: str,
     other._exec("UPDATE results SET outcome = 'pass' WHERE outcome = 'fail'")
     assert viewer.change_token() != token
     assert not verify() and len(verified) == 3
+    cache.close()
     viewer.close()
     other.close()
+
+
+def _result_indexes(store: Store) -> set[str]:
+    if "postgresql" in store.location:
+        rows = store._rows("SELECT indexname FROM pg_indexes WHERE tablename = 'results'")
+    else:
+        rows = store._rows("SELECT name FROM sqlite_master WHERE type = 'index'"
+                           " AND tbl_name = 'results'")
+    return {name for (name,) in rows} & {"results_by_outcome", "results_outcome_by_attempt"}
+
+
+def test_a_version_2_store_gets_the_result_indexes_and_still_verifies(
+        db_location: str, tmp_path: Path) -> None:
+    """Migration 3 on a store with runs in it, as `redline store migrate` applies it."""
+    from redline.store.sqlite_open import schema_id
+
+    run_id = run_scan(tmp_path, db_location, write_hedge_suite(tmp_path, INPUTS)).run.id
+    store = Store(db_location)
+    assert len(_result_indexes(store)) == 2
+    with store.transaction():  # back to schema version 2, as an older redline left it
+        store._exec("DROP INDEX results_by_outcome")
+        store._exec("DROP INDEX results_outcome_by_attempt")
+        store._exec("DELETE FROM schema_migrations WHERE version = 3")
+    if "postgresql" not in store.location:
+        store._exec(f"PRAGMA user_version = {schema_id(SCHEMA, 2)}")
+    groups = sorted(store.outcome_groups(run_id))
+    store.close()
+    old = Store(db_location, migrate=False)
+    assert not _result_indexes(old) and [m.version for m in old.pending_migrations()] == [3]
+    old.close()
+    assert "applied  3" in cli("store", "migrate", "--db", db_location)
+    store = Store(db_location)
+    assert len(_result_indexes(store)) == 2 and store.pending_migrations() == []
+    assert sorted(store.outcome_groups(run_id)) == groups and store.verify(run_id).ok
+    if "postgresql" not in store.location:
+        plan = " ".join(str(r) for r in store._rows(
+            "EXPLAIN QUERY PLAN SELECT scenario_id, category, severity, outcome, count(*)"
+            " FROM results WHERE run_id = ? GROUP BY scenario_id, category, severity, outcome",
+            (run_id,)))
+        assert "COVERING INDEX results_by_outcome" in plan
+    store.close()

@@ -31,15 +31,15 @@ def test_a_store_from_before_schema_versions_is_migrated_on_open(tmp_path: Path)
     con.close()
     old = Store(db, migrate=False)
     assert old.applied_migrations() == {}
-    assert [m.version for m in old.pending_migrations()] == [1, 2]
-    assert [m.version for m in old.migrate()] == [1, 2]
+    assert [m.version for m in old.pending_migrations()] == [1, 2, 3]
+    assert [m.version for m in old.migrate()] == [1, 2, 3]
     assert old.migrate() == []
     old.db.execute("INSERT INTO runs (id, created_at, status, target, suite, seed, planned,"
                    " config, manifest) VALUES ('r', 't', 'running', 'x', 's', 1, 1, '{}', '{}')")
     old.db.execute("INSERT INTO results VALUES ('r','a',0,'s',1,'c','low','[]','unclear',NULL,"
                    "1,1.0,NULL,'{}','[]','[]','[]','t')")  # the widened CHECK
     old.close()
-    assert sorted(Store(db).applied_migrations()) == [1, 2]
+    assert sorted(Store(db).applied_migrations()) == [1, 2, 3]
 
 
 def test_a_store_from_a_newer_redline_is_refused(tmp_path: Path) -> None:

@@ -95,7 +95,7 @@ def test_attempts_are_paged_in_the_store(scanned: dict, tmp_path: Path) -> None:
         [a for _, a in store.attempts_with_outcome(run, "pass")]
     total = len(every)
     size = 3
-    cache = pages.StoreCache()
+    cache = pages.StoreCache(lambda: Store(Path(str(scanned["db"]))))
     old, pages.PAGE_SIZE = pages.PAGE_SIZE, size
     try:
         seen, params = [], {}
@@ -108,6 +108,7 @@ def test_attempts_are_paged_in_the_store(scanned: dict, tmp_path: Path) -> None:
         back = pages.run_page(store, cache, run, {"before": str(data["rows"][0]["seq"])})
     finally:
         pages.PAGE_SIZE = old
+        cache.close()
     assert len(seen) == total == len(set(seen))
     assert [r["attempt_id"] for r in back["rows"]] == seen[-size - len(data["rows"]):
                                                           -len(data["rows"])]

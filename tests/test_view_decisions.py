@@ -123,3 +123,31 @@ def test_pages_served_from_the_cache_follow_every_write(scanned: dict, tmp_path:
         db.close()
         assert "fails verification" in httpx.get(gate).text
         writer.close()
+
+
+def test_one_verification_per_run_serves_every_page_and_thread(
+        scanned: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verify, gate (alone and against a baseline) and compare pages, loaded again and
+    at once from several threads, verify each run once while the store is unchanged."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from redline import evidence
+
+    leaky, patched = scanned["leaky"], scanned["patched"]
+    real, calls = evidence.verify_run, []
+
+    def counted(store: Store, run_id: str, *args: object) -> evidence.Report:
+        calls.append(run_id)
+        return real(store, run_id, *args)
+
+    monkeypatch.setattr(evidence, "verify_run", counted)
+    with viewer_thread(lambda: Store(Path(str(scanned["db"])))) as base:
+        paths = [f"/runs/{leaky}/verify", f"/runs/{leaky}/gate",
+                 f"/runs/{leaky}/gate?baseline={patched}",
+                 f"/compare?base={patched}&cand={leaky}", f"/runs/{patched}/verify"]
+        for path in paths:
+            assert httpx.get(base + path).status_code == 200
+        with ThreadPoolExecutor(4) as pool:
+            codes = list(pool.map(lambda p: httpx.get(base + p).status_code, paths * 4))
+    assert codes == [200] * len(codes)
+    assert sorted(calls) == sorted([leaky, patched])

@@ -4,11 +4,17 @@ so that memory does not grow with the number of attempts."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redline.store import RunInfo, Store
 from redline.summary import Tally as Counts  # one tally: one failure-rate definition
+
+if TYPE_CHECKING:
+    from redline.evidence import Report
+
+Verifier = Callable[[Store, str], "Report"]  # verify_run's shape: a run's evidence checked
 
 EXAMPLES = 5  # attempt ids kept per scenario as evidence
 
@@ -51,10 +57,11 @@ class Integrity:
     unsigned: tuple[str, ...]  # evidence records after the signed head
 
     @classmethod
-    def of(cls, store: Store, run_id: str) -> Integrity:
-        from redline.evidence import verify_run
-
-        report = verify_run(store, run_id)
+    def of(cls, store: Store, run_id: str, verify: Verifier | None = None) -> Integrity:
+        """From `verify` (default: redline.evidence.verify_run, re-checking the run now)."""
+        if verify is None:
+            from redline.evidence import verify_run as verify
+        report = verify(store, run_id)
         return cls(tuple(str(p) for p in report.chain.problems), report.signed,
                    tuple(str(p) for p in report.unsigned))
 
@@ -128,8 +135,9 @@ def examples(store: Store, run_id: str, outcome: str = "fail",
     return dict(out)
 
 
-def load_run(store: Store, ref: str) -> RunEvidence:
-    """A stored run (id, prefix or `latest`) with its per-scenario outcome counts."""
+def load_run(store: Store, ref: str, verify: Verifier | None = None) -> RunEvidence:
+    """A stored run (id, prefix or `latest`) with its per-scenario outcome counts and what
+    `verify` says of its chain (see Integrity.of)."""
     run = store.get_run(ref)
     metas = {sid: ScenarioMeta.from_definition(sid, d)
              for sid, d in store.scenario_definitions(run.id).items()}
@@ -139,7 +147,7 @@ def load_run(store: Store, ref: str) -> RunEvidence:
         if sid not in metas:  # results without a stored definition: keep what they say
             metas[sid] = ScenarioMeta(sid, sid, category, severity, 0.0, "", "")
     return RunEvidence(run, metas, dict(sorted(counts.items())), examples(store, run.id),
-                       store.labels(run.id), Integrity.of(store, run.id))
+                       store.labels(run.id), Integrity.of(store, run.id, verify))
 
 
 @dataclass

@@ -24,7 +24,7 @@ from redline.registry import NoParams, plugin
 from redline.runlock import RunBusy
 from redline.store.access import Row
 from redline.store.base import Store
-from redline.store.schema import SCHEMA, SCHEMA_VERSION, Migration, pending
+from redline.store.schema import RESULT_INDEXES, SCHEMA, SCHEMA_VERSION, Migration, pending
 from redline.store.sqlite_open import statements
 
 COUNTERS = "CREATE TABLE IF NOT EXISTS id_counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)"
@@ -52,8 +52,8 @@ def _psycopg() -> Any:
     return psycopg
 
 
-# version -> the step for PostgreSQL: its base schema already has every later change
-STEPS: dict[int, str | None] = {1: None, 2: None}
+# version -> the step for PostgreSQL (its base schema already allows 'unclear')
+STEPS: dict[int, str | None] = {1: None, 2: None, 3: RESULT_INDEXES}
 
 
 @plugin("store", "postgresql", params=NoParams)
@@ -168,9 +168,8 @@ class PostgresStore(Store):
                     self._exec(stmt)
                 todo = pending(set(self.applied_migrations()))
                 for migration in todo:
-                    step = STEPS[migration.version]
-                    if step:
-                        self._exec(step)
+                    for stmt in statements(STEPS[migration.version] or ""):
+                        self._exec(stmt)
                     self._record_migration(migration)
         except psycopg.Error as exc:
             raise RedlineError(f"--db {self.location}: cannot migrate: "

@@ -25,7 +25,18 @@ MIGRATIONS = (
     Migration(1, "base schema: runs, scenarios, results, plan, chain, signatures, "
                  "timestamps, decisions"),
     Migration(2, "results.outcome accepts 'unclear'"),
+    Migration(3, "results indexes covering outcome counts, outcome listings and run pairs"),
 )
+
+# Migration 3, the same SQL on every backend: a run's outcome counts (GROUP BY), its attempts
+# of one outcome in plan order (gate examples, filtered pages) and the outcome of an attempt
+# id (two runs paired) read these small entries instead of the wide results rows.
+RESULT_INDEXES = """
+CREATE INDEX IF NOT EXISTS results_by_outcome
+    ON results (run_id, outcome, seq, scenario_id, category, severity, attempt_id);
+CREATE INDEX IF NOT EXISTS results_outcome_by_attempt
+    ON results (run_id, attempt_id, outcome, scenario_id)
+"""
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 SCHEMA = """

@@ -17,8 +17,8 @@ from redline.errors import RedlineError
 from redline.registry import NoParams, plugin
 from redline.store.access import Row
 from redline.store.base import Store
-from redline.store.schema import SCHEMA, SCHEMA_VERSION, Migration, pending
-from redline.store.sqlite_open import connect, ensure_schema, open_store
+from redline.store.schema import RESULT_INDEXES, SCHEMA, SCHEMA_VERSION, Migration, pending
+from redline.store.sqlite_open import connect, ensure_schema, open_store, statements
 
 _OLD_OUTCOMES = "CHECK (outcome IN ('pass', 'fail', 'error'))"
 
@@ -41,9 +41,14 @@ def _allow_unclear(db: sqlite3.Connection) -> None:
     db.execute("PRAGMA writable_schema = OFF")
 
 
+def _add_result_indexes(db: sqlite3.Connection) -> None:
+    for stmt in statements(RESULT_INDEXES):
+        db.execute(stmt)
+
+
 # version -> the step that brings a SQLite store to it (1: the idempotent base schema,
 # created before the migrations run)
-STEPS = {1: lambda db: None, 2: _allow_unclear}
+STEPS = {1: lambda db: None, 2: _allow_unclear, 3: _add_result_indexes}
 
 
 def _migrate(db: sqlite3.Connection, done: list[Migration] | None = None) -> None:

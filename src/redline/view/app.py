@@ -55,29 +55,30 @@ Build = Callable[[Store, pages.StoreCache, Request], Page]
 
 class Stores:
     """One store connection per server thread (SQLite connections are not shared across
-    threads), opened on first use and closed when the server stops, each with the cache of
-    what the pages computed from it."""
+    threads), opened on first use and closed when the server stops, and the cache of what
+    the pages computed, which they share."""
 
     def __init__(self, opener: Callable[[], Store]) -> None:
         self.opener = opener
         self.local = threading.local()
         self.opened: list[Store] = []
         self.lock = threading.Lock()
+        self.cache = pages.StoreCache(opener)
 
     def get(self) -> tuple[Store, pages.StoreCache]:
         store = getattr(self.local, "store", None)
         if store is None:
             store = self.local.store = self.opener()
-            self.local.cache = pages.StoreCache()
             with self.lock:
                 self.opened.append(store)
-        return store, self.local.cache
+        return store, self.cache
 
     def close(self) -> None:
         with self.lock:
             for store in self.opened:
                 store.close()
             self.opened.clear()
+        self.cache.close()
 
 
 def render(name: str, code: int = 200, /, **context: Any) -> HTMLResponse:
@@ -137,6 +138,12 @@ def _judging(policy: Policy) -> list[tuple[str, Build]]:
             ("/runs/{run}/verify", verify)]
 
 
+def _warm_up() -> None:
+    """Import what the gate's intervals and tests use (scipy.stats, imported on first use:
+    a second or two) while the server waits for its first gate page."""
+    import scipy.stats  # noqa: F401
+
+
 def build_app(opener: Callable[[], Store], token: str | None = None,
               policy: Policy | None = None) -> Guard:
     """The viewer as an ASGI app; `opener` opens the store (once per server thread); the
@@ -153,6 +160,7 @@ def build_app(opener: Callable[[], Store], token: str | None = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        threading.Thread(target=_warm_up, name="redline-view-warm-up", daemon=True).start()
         yield
         stores.close()
 

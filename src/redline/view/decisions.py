@@ -4,9 +4,9 @@ and the chain's verification, each computed by the same code as the commands."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redline.errors import UsageError
 from redline.gate.decision import Reason
@@ -15,6 +15,9 @@ from redline.gate.risks import open_findings
 from redline.gate.runner import evaluate
 from redline.store import Store
 from redline.view.pages import StoreCache, pretty, run_row, text_param
+
+if TYPE_CHECKING:
+    from redline.evidence import Report
 
 MAX_LISTED = 200  # transitions listed per kind; the counts cover them all
 
@@ -52,8 +55,9 @@ def gate_page(store: Store, cache: StoreCache, policy: Policy, ref: str,
     base_id = store.get_run(baseline).id if baseline is not None else None
     if base_id == run.id:
         raise UsageError(f"the baseline and the candidate are the same run {run.id}")
-    decision = cache.get(store, ("gate", policy.digest, run.id, base_id),
-                         lambda: evaluate(store, run.id, base_id, policy).decision)
+    decision = cache.get(("gate", policy.digest, run.id, base_id),
+                         lambda: evaluate(store, run.id, base_id, policy,
+                                          verify=verifier(cache)).decision)
     return {"run": run_row(run), "d": decision.to_dict(),
             "reasons": [_reason(r) for r in decision.reasons],
             "scenario_rows": [s.to_dict() for s in decision.scenarios],
@@ -69,8 +73,9 @@ def compare_page(store: Store, cache: StoreCache, policy: Policy,
     base, cand = store.get_run(base_ref), store.get_run(cand_ref)
     if base.id == cand.id:
         raise UsageError(f"the baseline and the candidate are the same run {base.id}")
-    result = cache.get(store, ("compare", policy.digest, base.id, cand.id),
-                       lambda: evaluate(store, cand.id, base.id, policy))
+    result = cache.get(("compare", policy.digest, base.id, cand.id),
+                       lambda: evaluate(store, cand.id, base.id, policy,
+                                        verify=verifier(cache)))
     assert result.comparison is not None
     comparison = result.comparison.to_dict()
     return {
@@ -87,19 +92,26 @@ def compare_page(store: Store, cache: StoreCache, policy: Policy,
 def risks_page(store: Store, cache: StoreCache, policy: Policy,
                params: Mapping[str, str]) -> dict[str, Any]:
     target = text_param(params, "target")
-    risks = cache.get(store, ("risks", policy.digest, target),
+    risks = cache.get(("risks", policy.digest, target),
                       lambda: [r.to_dict() for r in open_findings(store, policy, target)])
     return {"risks": risks,
             "target": target or "", "policy": policy.files}
 
 
-def verify_page(store: Store, cache: StoreCache, ref: str) -> dict[str, Any]:
-    """Verified once per state of the store: any committed write, an edit behind redline's
-    back included, moves the store's change token, and the next load verifies afresh."""
-    from redline.evidence import verify_run
+def verifier(cache: StoreCache) -> Callable[[Store, str], Report]:
+    """verify_run once per run and state of the store, shared by the verify, gate and
+    compare pages: any committed write, an edit behind redline's back included, moves the
+    store's change token, and the next load verifies afresh."""
+    def verify(store: Store, run_id: str) -> Report:
+        from redline.evidence import verify_run
 
+        return cache.get(("verify", run_id), lambda: verify_run(store, run_id))
+    return verify
+
+
+def verify_page(store: Store, cache: StoreCache, ref: str) -> dict[str, Any]:
     run = store.get_run(ref)
-    report = cache.get(store, ("verify", run.id), lambda: verify_run(store, run.id))
+    report = verifier(cache)(store, run.id)
     chain = report.chain
     return {"run": run_row(run), "ok": report.ok, "signed": report.signed,
             "links": chain.links, "head": chain.head,

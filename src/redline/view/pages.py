@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,34 +21,53 @@ MAX_QUERY_CHARS = 200
 
 
 class StoreCache:
-    """What the pages computed from one store connection (aggregates, labels, gate decisions,
-    verifications), kept while the store is unchanged: the key is the store's change token
-    (Store.change_token), which any committed write by anyone moves (a new result, label,
-    decision or signature, and an edit made behind redline's back), so nothing stale is ever
-    served and a tampered record shows on the next page load. A backend without a token
-    computes every time. One per connection: a token means nothing on another one."""
+    """What the pages computed from the store (aggregates, labels, gate decisions,
+    verifications), shared by the server's threads and kept while the store is unchanged:
+    entries hold for one change token (Store.change_token), which any committed write by
+    anyone moves (a new result, label, decision or signature, and an edit made behind
+    redline's back), so nothing stale is ever served and a tampered record shows on the next
+    page load. The token is read through one connection of its own (SQLite's data_version
+    compares only on one connection); a backend without a token computes every time."""
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, opener: Callable[[], Store], size: int = 256) -> None:
+        self.opener = opener
         self.size = size
-        self.token: str | None = None
+        self.watch: Store | None = None
+        self.current: str | None = None
         self.items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self.lock = threading.Lock()
 
-    def get(self, store: Store, what: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        token = store.change_token()
+    def token(self) -> str | None:
+        with self.lock:
+            if self.watch is None:
+                self.watch = self.opener()
+            return self.watch.change_token()
+
+    def get(self, what: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        token = self.token()
         if token is None:
             return compute()
-        if token != self.token:  # the store moved on: nothing computed before holds
-            self.items.clear()
-            self.token = token
-        if what in self.items:
-            self.items.move_to_end(what)
-            return self.items[what]
+        with self.lock:
+            if token != self.current:  # the store moved on: nothing computed before holds
+                self.items.clear()
+                self.current = token
+            if what in self.items:
+                self.items.move_to_end(what)
+                return self.items[what]
         value = compute()
-        if store.change_token() == token:  # not written to while it was computed
-            self.items[what] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
+        if self.token() == token:  # nothing was written while it was computed
+            with self.lock:
+                if self.current == token:
+                    self.items[what] = value
+                    while len(self.items) > self.size:
+                        self.items.popitem(last=False)
         return value
+
+    def close(self) -> None:
+        with self.lock:
+            if self.watch is not None:
+                self.watch.close()
+                self.watch = None
 
 
 @dataclass
@@ -154,10 +174,10 @@ def run_page(store: Store, cache: StoreCache, ref: str,
              params: Mapping[str, str]) -> dict[str, Any]:
     run = store.get_run(ref)
     found = result_filter(params)
-    groups = cache.get(store, ("groups", run.id), lambda: list(store.outcome_groups(run.id)))
-    labels = cache.get(store, ("labels", run.id), lambda: store.labels(run.id))
+    groups = cache.get(("groups", run.id), lambda: list(store.outcome_groups(run.id)))
+    labels = cache.get(("labels", run.id), lambda: store.labels(run.id))
     if found.text:
-        count = cache.get(store, ("count", run.id, found),
+        count = cache.get(("count", run.id, found),
                           lambda: store.result_count(run.id, found))
     else:
         count = matched(groups, found)
@@ -200,5 +220,5 @@ def attempt_page(store: Store, cache: StoreCache, ref: str,
         if "payload" in r:
             r["payload_json"] = pretty(r["payload"])
     rec["attempt_json"] = pretty(rec["attempt"])
-    labels = cache.get(store, ("labels", run.id), lambda: store.labels(run.id))
+    labels = cache.get(("labels", run.id), lambda: store.labels(run.id))
     return {"run": run_row(run), "r": rec, "label": labels.get(attempt_id)}
