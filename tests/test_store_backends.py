@@ -305,3 +305,35 @@ def test_a_version_2_store_gets_the_result_indexes_and_still_verifies(
             (run_id,)))
         assert "COVERING INDEX results_by_outcome" in plan
     store.close()
+
+
+def test_run_sized_reads_stream_between_other_statements(db_location: str, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """On PostgreSQL through a server-side cursor, two rows per fetch here: other reads and
+    a write run between fetches, a read left half-way does not get in the way, and every
+    row comes back as written."""
+    from redline.review import record_label
+    from redline.store import postgres
+
+    monkeypatch.setattr(postgres, "STREAM_ROWS", 2)
+    run_id = run_scan(tmp_path, db_location, write_hedge_suite(tmp_path, INPUTS)).run.id
+    store = Store(db_location)
+    whole = [r["attempt_id"] for r in store.results(run_id)]
+    abandoned = store.verdict_rows(run_id)
+    assert next(abandoned)[0] == whole[0]
+    if "postgresql" in store.location:  # the read half-way is a cursor on the server
+        (open_cursors,) = store._row("SELECT count(*) FROM pg_cursors WHERE name LIKE"
+                                     " 'redline_stream_%'")
+        assert open_cursors == 1
+    seen = []
+    for rec in store.results(run_id):
+        seen.append(rec["attempt_id"])
+        assert store.get_run(run_id).id == run_id
+        if len(seen) == 3:
+            record_label(store, run_id, rec["attempt_id"], "pass", "ann", "fine")
+    assert seen == whole and len(whole) == len(INPUTS)
+    assert [a for a, _ in store.attempt_outcomes(run_id)] == whole
+    assert store.verify(run_id).ok
+    del abandoned
+    store.close()

@@ -35,6 +35,12 @@ class SqlAccess:
     def _rows(self, sql: str, args: Iterable[Any] = ()) -> Iterator[Row]:
         raise NotImplementedError
 
+    def _stream(self, sql: str, args: Iterable[Any] = ()) -> Iterator[Row]:
+        """A read that may be as large as a run: rows come as they are fetched, never all at
+        once (SQLite's cursor already streams; PostgreSQL's fetches everything on execute,
+        so its backend reads through a server-side cursor)."""
+        return self._rows(sql, args)
+
     def _exec(self, sql: str, args: Iterable[Any] = ()) -> None:
         raise NotImplementedError
 

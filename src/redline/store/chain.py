@@ -72,8 +72,8 @@ class Chain(SqlAccess):
     # --- reading and verifying -------------------------------------------------------
 
     def links(self, run_id: str) -> list[Link]:
-        rows = self._rows(f"SELECT {LINK_COLUMNS} FROM chain WHERE run_id = ? ORDER BY seq",
-                          (run_id,))
+        rows = self._stream(f"SELECT {LINK_COLUMNS} FROM chain WHERE run_id = ? ORDER BY seq",
+                            (run_id,))
         return [Link(*row) for row in rows]
 
     def event_payloads(self, run_id: str) -> dict[str, dict[str, Any]]:

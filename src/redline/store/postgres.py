@@ -27,6 +27,7 @@ from redline.store.base import Store
 from redline.store.schema import RESULT_INDEXES, SCHEMA, SCHEMA_VERSION, Migration, pending
 from redline.store.sqlite_open import statements
 
+STREAM_ROWS = 1000  # rows per fetch of a server-side cursor (see _stream)
 COUNTERS = "CREATE TABLE IF NOT EXISTS id_counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)"
 
 
@@ -65,6 +66,7 @@ class PostgresStore(Store):
         self.location = redact_url(self.url)
         self._init_access()
         self._sql: dict[str, str] = {}
+        self._cursors = 0
         self.db = self._connect()
         try:
             if migrate and self._version() != SCHEMA_VERSION:
@@ -93,6 +95,16 @@ class PostgresStore(Store):
     def _rows(self, sql: str, args: Iterable[Any] = ()) -> Iterator[Row]:
         cur = self.db.execute(self._q(sql), tuple(args))
         return iter(cur.fetchall()) if cur.description is not None else iter(())
+
+    def _stream(self, sql: str, args: Iterable[Any] = ()) -> Iterator[Row]:
+        """Through a server-side cursor, STREAM_ROWS rows per fetch; WITH HOLD, so it
+        outlives the implicit transaction of its DECLARE and any statement run between two
+        fetches, and is closed when the rows are done (or the iterator is dropped)."""
+        self._cursors += 1
+        with self.db.cursor(name=f"redline_stream_{self._cursors}", withhold=True) as cur:
+            cur.itersize = STREAM_ROWS
+            cur.execute(self._q(sql), tuple(args))
+            yield from cur
 
     def _exec(self, sql: str, args: Iterable[Any] = ()) -> None:
         self.db.execute(self._q(sql), tuple(args))

@@ -27,7 +27,7 @@ class Queries(SqlAccess):
 
     def scenario_verdicts(self, run_id: str, scenario_id: str) -> Iterator[tuple[str, str]]:
         """(stored outcome, verdicts JSON) of each attempt of one scenario, in plan order."""
-        yield from self._rows(
+        yield from self._stream(
             "SELECT outcome, verdicts FROM results WHERE run_id = ? AND scenario_id = ?"
             " ORDER BY seq", (run_id, scenario_id))
 
@@ -39,7 +39,7 @@ class Queries(SqlAccess):
 
     def attempts_with_outcome(self, run_id: str, outcome: str) -> Iterator[tuple[str, str]]:
         """(scenario, attempt id) of every attempt with this stored outcome, in plan order."""
-        yield from self._rows(
+        yield from self._stream(
             "SELECT scenario_id, attempt_id FROM results WHERE run_id = ? AND outcome = ?"
             " ORDER BY seq", (run_id, outcome))
 
@@ -75,7 +75,7 @@ class Queries(SqlAccess):
     def transitions(self, base_id: str, cand_id: str, base_outcome: str, cand_outcome: str
                     ) -> Iterator[tuple[str, str]]:
         """(scenario, attempt id) of shared attempts that went base -> cand, in plan order."""
-        yield from self._rows(
+        yield from self._stream(
             "SELECT c.scenario_id, c.attempt_id FROM results c"
             " JOIN results b ON b.run_id = ? AND b.attempt_id = c.attempt_id"
             " WHERE c.run_id = ? AND b.outcome = ? AND c.outcome = ? ORDER BY c.seq",
@@ -101,7 +101,7 @@ class Queries(SqlAccess):
                      ) -> Iterator[tuple[int, str, str]]:
         """(seq, scenario, attempt id) with this stored outcome, or among `also`, in order."""
         among = f" OR attempt_id IN ({','.join('?' * len(also))})" if also else ""
-        yield from self._rows(
+        yield from self._stream(
             "SELECT seq, scenario_id, attempt_id FROM results WHERE run_id = ? AND (outcome = ?"
             f"{among}) ORDER BY seq", (run_id, outcome, *also))
 
@@ -141,7 +141,7 @@ class Queries(SqlAccess):
         """(scenario, version, category, severity, expected, run, attempt JSON) of every
         stored failing attempt: the attack signatures of past findings."""
         expected = self._json_field("s.definition", "expected")
-        yield from self._rows(
+        yield from self._stream(
             "SELECT x.scenario_id, x.scenario_version, x.category, x.severity,"
             f" coalesce({expected}, 'refuse'), x.run_id, x.attempt FROM results x"
             " JOIN scenarios s ON s.run_id = x.run_id AND s.scenario_id = x.scenario_id"

@@ -115,7 +115,7 @@ class Reads(SqlAccess):
         if outcome:
             sql += " AND outcome = ?"
             args += (outcome,)
-        for row in self._rows(sql + " ORDER BY seq", args):
+        for row in self._stream(sql + " ORDER BY seq", args):
             yield decode_result(row)
 
     def results_for(self, run_id: str, attempt_ids: list[str]) -> Iterator[dict[str, Any]]:
@@ -133,7 +133,7 @@ class Reads(SqlAccess):
 
         With `reviewed`, a person's label (see labels()) replaces the detectors' outcome."""
         labels = self.labels(run_id) if reviewed else {}
-        rows = self._rows(
+        rows = self._stream(
             "SELECT scenario_id, category, severity, outcome, latency_ms, tokens, attempt_id"
             " FROM results WHERE run_id = ? ORDER BY seq", (run_id,),
         )
@@ -144,8 +144,8 @@ class Reads(SqlAccess):
 
     def attempt_outcomes(self, run_id: str) -> Iterator[tuple[str, str]]:
         """(attempt id, stored outcome) in plan order."""
-        yield from self._rows("SELECT attempt_id, outcome FROM results WHERE run_id = ?"
-                              " ORDER BY seq", (run_id,))
+        yield from self._stream("SELECT attempt_id, outcome FROM results WHERE run_id = ?"
+                                " ORDER BY seq", (run_id,))
 
     def labels(self, run_id: str) -> dict[str, dict[str, Any]]:
         """attempt id -> the latest reviewed label (chained `label` events, redline.review)."""
@@ -159,22 +159,22 @@ class Reads(SqlAccess):
 
     def verdict_rows(self, run_id: str) -> Iterator[tuple[str, str, str]]:
         """(attempt id, outcome, verdicts as stored JSON) in plan order."""
-        yield from self._rows(
+        yield from self._stream(
             "SELECT attempt_id, outcome, verdicts FROM results WHERE run_id = ? ORDER BY seq",
             (run_id,))
 
     def recorded_responses(self, run_id: str) -> dict[str, list[dict[str, Any]]]:
         """The cassette: each attempt's recorded responses, turn by turn."""
-        rows = self._rows("SELECT attempt_id, responses FROM results WHERE run_id = ?",
-                          (run_id,))
+        rows = self._stream("SELECT attempt_id, responses FROM results WHERE run_id = ?",
+                            (run_id,))
         return {attempt_id: json.loads(responses) for attempt_id, responses in rows}
 
     def plan_ids(self, run_id: str) -> Iterator[str]:
         """The run's planned attempt ids in plan order (none for runs made without a plan)."""
-        for (attempt_id,) in self._rows(
+        for (attempt_id,) in self._stream(
                 "SELECT attempt_id FROM plan WHERE run_id = ? ORDER BY seq", (run_id,)):
             yield attempt_id
 
     def done_attempt_ids(self, run_id: str) -> set[str]:
-        rows = self._rows("SELECT attempt_id FROM results WHERE run_id = ?", (run_id,))
+        rows = self._stream("SELECT attempt_id FROM results WHERE run_id = ?", (run_id,))
         return {r[0] for r in rows}
