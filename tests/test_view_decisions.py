@@ -111,11 +111,12 @@ def test_pages_served_from_the_cache_follow_every_write(scanned: dict, tmp_path:
         first = httpx.get(gate).text
         assert "fails verification" not in first and httpx.get(gate).text == first
         run_page = httpx.get(base + f"/runs/{patched}").text
-        assert "reviewed label(s)" not in run_page
+        assert "reviewed label(s)" not in run_page and "→ reviewed" not in run_page
         writer = Store(copy)
         aid = next(writer.results(patched))["attempt_id"]
         record_label(writer, patched, aid, "fail", "ann", "leaks on a closer look")
-        assert "1 reviewed label(s)" in httpx.get(base + f"/runs/{patched}").text
+        relabelled = httpx.get(base + f"/runs/{patched}").text
+        assert "1 reviewed label(s)" in relabelled and "→ reviewed fail" in relabelled
         db = sqlite3.connect(copy)
         with db:
             db.execute("UPDATE results SET latency_ms = latency_ms + 1 WHERE run_id = ? AND"

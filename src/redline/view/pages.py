@@ -182,11 +182,11 @@ def run_page(store: Store, cache: StoreCache, ref: str,
     else:
         count = matched(groups, found)
     after, before = _int(params, "after"), _int(params, "before")
-    rows = store.result_page(run.id, found, after=after, before=before, limit=PAGE_SIZE + 1)
+    rows = cache.get(("page", run.id, found, after, before), lambda: store.result_page(
+        run.id, found, after=after, before=before, limit=PAGE_SIZE + 1))
     more = len(rows) > PAGE_SIZE  # one row past the page says whether another page follows
     rows = rows[1:] if before is not None and more else rows[:PAGE_SIZE]
-    for row in rows:
-        row["label"] = labels.get(row["attempt_id"])
+    rows = [{**row, "label": labels.get(row["attempt_id"])} for row in rows]
     categories, scenarios = tallies(groups)
     first, last = (rows[0]["seq"], rows[-1]["seq"]) if rows else (None, None)
     paging_on = after is not None or before is not None
