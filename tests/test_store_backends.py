@@ -236,7 +236,7 @@ def test_the_change_token_moves_with_every_write_by_anyone(db_location: str,
     a signature, an edit behind redline's back) moves it, and a cached verification is
     redone and sees the edit."""
     from redline.review import record_label
-    from redline.view.pages import StoreCache
+    from redline.view.cache import StoreCache
 
     run_id = run_scan(tmp_path, db_location, write_hedge_suite(tmp_path, INPUTS)).run.id
     viewer, other = Store(db_location), Store(db_location)

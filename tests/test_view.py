@@ -88,6 +88,7 @@ def test_filters_search_and_counts_come_from_the_store(url: str, scanned: dict) 
 
 def test_attempts_are_paged_in_the_store(scanned: dict, tmp_path: Path) -> None:
     from redline.view import pages
+    from redline.view.cache import StoreCache
 
     run = scanned["leaky"]
     store = Store(Path(str(scanned["db"])))
@@ -95,7 +96,7 @@ def test_attempts_are_paged_in_the_store(scanned: dict, tmp_path: Path) -> None:
         [a for _, a in store.attempts_with_outcome(run, "pass")]
     total = len(every)
     size = 3
-    cache = pages.StoreCache(lambda: Store(Path(str(scanned["db"]))))
+    cache = StoreCache(lambda: Store(Path(str(scanned["db"]))))
     old, pages.PAGE_SIZE = pages.PAGE_SIZE, size
     try:
         seen, params = [], {}
@@ -145,3 +146,32 @@ def test_view_command_refuses_another_interface_without_expose(scanned: dict) ->
                               str(Path(str(scanned["db"])).parent / "none.db")],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "no store" in missing.stderr
+
+
+def test_what_one_thread_computes_another_waits_for(scanned: dict) -> None:
+    """Two loads of one cold page at once (two tabs, a reload) verify the run once."""
+    import threading
+
+    from redline.view.cache import StoreCache
+
+    cache = StoreCache(lambda: Store(Path(str(scanned["db"]))))
+    calls: list[int] = []
+    other: dict[str, object] = {}
+
+    def second_load() -> None:
+        other["value"] = cache.get(("verify", "r"), compute)
+
+    def compute() -> int:
+        calls.append(1)
+        if len(calls) == 1:  # while the first computes, a second load of the same page
+            other["thread"] = thread = threading.Thread(target=second_load)
+            thread.start()
+            thread.join(0.5)
+        return len(calls)
+
+    assert cache.get(("verify", "r"), compute) == 1
+    thread = other["thread"]
+    assert isinstance(thread, threading.Thread)
+    thread.join(10)
+    assert other["value"] == 1 and calls == [1]
+    cache.close()

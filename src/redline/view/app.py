@@ -21,6 +21,7 @@ from redline.errors import RedlineError, UsageError
 from redline.gate.policy import Policy, load_policy
 from redline.store import Store
 from redline.view import decisions, pages
+from redline.view.cache import StoreCache
 from redline.view.guard import Guard
 
 HERE = Path(__file__).parent
@@ -50,7 +51,7 @@ _ENV.globals["query"] = _query
 
 
 Page = tuple[str, dict[str, Any] | None]  # a template and its data (None: not found)
-Build = Callable[[Store, pages.StoreCache, Request], Page]
+Build = Callable[[Store, StoreCache, Request], Page]
 
 
 class Stores:
@@ -63,9 +64,9 @@ class Stores:
         self.local = threading.local()
         self.opened: list[Store] = []
         self.lock = threading.Lock()
-        self.cache = pages.StoreCache(opener)
+        self.cache = StoreCache(opener)
 
-    def get(self) -> tuple[Store, pages.StoreCache]:
+    def get(self) -> tuple[Store, StoreCache]:
         store = getattr(self.local, "store", None)
         if store is None:
             store = self.local.store = self.opener()
@@ -102,35 +103,35 @@ def _page(build: Build, stores: Stores) -> Callable[[Request], Response]:
     return endpoint
 
 
-def _runs(store: Store, cache: pages.StoreCache, request: Request) -> Page:
+def _runs(store: Store, cache: StoreCache, request: Request) -> Page:
     return "runs.html.j2", pages.runs_page(store, request.query_params)
 
 
-def _run(store: Store, cache: pages.StoreCache, request: Request) -> Page:
+def _run(store: Store, cache: StoreCache, request: Request) -> Page:
     return "run.html.j2", pages.run_page(store, cache, request.path_params["run"],
                                          request.query_params)
 
 
-def _attempt(store: Store, cache: pages.StoreCache, request: Request) -> Page:
+def _attempt(store: Store, cache: StoreCache, request: Request) -> Page:
     return "attempt.html.j2", pages.attempt_page(store, cache, request.path_params["run"],
                                                  request.path_params["attempt"])
 
 
 def _judging(policy: Policy) -> list[tuple[str, Build]]:
     """The pages that judge with the policy: gate, compare, risks; and verify."""
-    def gate(store: Store, cache: pages.StoreCache, request: Request) -> Page:
+    def gate(store: Store, cache: StoreCache, request: Request) -> Page:
         return "gate.html.j2", decisions.gate_page(store, cache, policy,
                                                    request.path_params["run"],
                                                    request.query_params)
 
-    def compare(store: Store, cache: pages.StoreCache, request: Request) -> Page:
+    def compare(store: Store, cache: StoreCache, request: Request) -> Page:
         return "compare.html.j2", decisions.compare_page(store, cache, policy,
                                                          request.query_params)
 
-    def risks(store: Store, cache: pages.StoreCache, request: Request) -> Page:
+    def risks(store: Store, cache: StoreCache, request: Request) -> Page:
         return "risks.html.j2", decisions.risks_page(store, cache, policy, request.query_params)
 
-    def verify(store: Store, cache: pages.StoreCache, request: Request) -> Page:
+    def verify(store: Store, cache: StoreCache, request: Request) -> Page:
         return "verify.html.j2", decisions.verify_page(store, cache,
                                                        request.path_params["run"])
 

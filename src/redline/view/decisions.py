@@ -14,7 +14,8 @@ from redline.gate.policy import Policy
 from redline.gate.risks import open_findings
 from redline.gate.runner import evaluate
 from redline.store import Store
-from redline.view.pages import StoreCache, pretty, run_row, text_param
+from redline.view.cache import StoreCache
+from redline.view.pages import pretty, run_row, text_param
 
 if TYPE_CHECKING:
     from redline.evidence import Report

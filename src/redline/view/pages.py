@@ -3,71 +3,21 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Mapping
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from redline.errors import UsageError
 from redline.store import RunInfo, Store
 from redline.store.queries import ResultFilter
+from redline.view.cache import StoreCache
 
 OUTCOMES = ("pass", "fail", "error", "unclear")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 PAGE_SIZE = 50
 RUNS_PAGE_SIZE = 50
 MAX_QUERY_CHARS = 200
-
-
-class StoreCache:
-    """What the pages computed from the store (aggregates, labels, gate decisions,
-    verifications), shared by the server's threads and kept while the store is unchanged:
-    entries hold for one change token (Store.change_token), which any committed write by
-    anyone moves (a new result, label, decision or signature, and an edit made behind
-    redline's back), so nothing stale is ever served and a tampered record shows on the next
-    page load. The token is read through one connection of its own (SQLite's data_version
-    compares only on one connection); a backend without a token computes every time."""
-
-    def __init__(self, opener: Callable[[], Store], size: int = 256) -> None:
-        self.opener = opener
-        self.size = size
-        self.watch: Store | None = None
-        self.current: str | None = None
-        self.items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def token(self) -> str | None:
-        with self.lock:
-            if self.watch is None:
-                self.watch = self.opener()
-            return self.watch.change_token()
-
-    def get(self, what: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        token = self.token()
-        if token is None:
-            return compute()
-        with self.lock:
-            if token != self.current:  # the store moved on: nothing computed before holds
-                self.items.clear()
-                self.current = token
-            if what in self.items:
-                self.items.move_to_end(what)
-                return self.items[what]
-        value = compute()
-        if self.token() == token:  # nothing was written while it was computed
-            with self.lock:
-                if self.current == token:
-                    self.items[what] = value
-                    while len(self.items) > self.size:
-                        self.items.popitem(last=False)
-        return value
-
-    def close(self) -> None:
-        with self.lock:
-            if self.watch is not None:
-                self.watch.close()
-                self.watch = None
 
 
 @dataclass
