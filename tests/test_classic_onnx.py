@@ -60,6 +60,31 @@ async def test_an_onnx_model_gives_the_estimators_probabilities(tmp_path: Path) 
     assert not resp.ok and "feature order is unknown" in resp.error
 
 
+async def test_configured_classes_name_a_zipmaps_integer_labels_by_position(tmp_path: Path
+                                                                            ) -> None:
+    import numpy as np
+    from skl2onnx import to_onnx
+    from sklearn.linear_model import LogisticRegression
+
+    data = credit(400, seed=5)
+    x = np.asarray([[r[n] for n in data.numeric] for r in data.rows], dtype=np.float32)
+    y = [data.classes.index(label) for label in data.labels]  # trained on 0/1, as the demo is
+    model = LogisticRegression(max_iter=500).fit(x, y)
+    path = tmp_path / "indexed.onnx"
+    path.write_bytes(to_onnx(model, x[:1]).SerializeToString())
+    target = target_for(f"classifier:{path}", features=list(data.numeric),
+                        classes=list(data.classes))
+    for i in range(5):
+        resp = await ask(target, {"features": data.rows[i]})
+        assert resp.ok, resp.error
+        assert resp.payload["probabilities"] == pytest.approx(
+            dict(zip(data.classes, model.predict_proba(x[i:i + 1])[0], strict=True)), abs=1e-5)
+    three = target_for(f"classifier:{path}", features=list(data.numeric),
+                       classes=["a", "b", "c"])
+    resp = await ask(three, {"features": data.rows[0]})
+    assert not resp.ok and "2 class probabilities (0, 1) for 3 classes" in resp.error
+
+
 async def test_an_onnx_pipeline_takes_named_mixed_features_one_input_each(tmp_path: Path
                                                                           ) -> None:
     import pandas as pd

@@ -9,7 +9,8 @@ Three input layouts are understood, as converters (skl2onnx, tf2onnx, torch.onnx
 
 Probabilities are the first output that is a float tensor `[N, C]` or a sequence of
 class -> probability maps (skl2onnx's ZipMap). Class names come from `classes`, else from the
-ZipMap's labels (read with the `onnx` package when it is installed), else "0", "1", ...
+ZipMap's labels (read with the `onnx` package when it is installed), else "0", "1", ...;
+configured classes name a ZipMap's labels by position when they are not those labels.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class OnnxModel:
         except Exception as exc:  # onnxruntime's own message names the bad input
             raise PredictError(f"onnxruntime: {exc}") from None
         if isinstance(out, list):  # a sequence of maps (ZipMap)
-            return np.asarray([[float(m[_key(m, c)]) for c in self.classes_] for m in out])
+            return np.asarray([_in_class_order(m, self.classes_) for m in out])
         return np.asarray(out, dtype=float)
 
     def _feed(self, rows: Sequence[Mapping[str, Any] | str], np: Any) -> dict[str, Any]:
@@ -78,8 +79,18 @@ class OnnxModel:
         return {name: np.asarray(matrix, dtype=NUMPY_OF.get(kind, "float32"))}
 
 
-def _key(mapping: Mapping[Any, float], name: str) -> Any:
-    return name if name in mapping else int(name)
+def _in_class_order(mapping: Mapping[Any, float], classes: Sequence[str]) -> list[float]:
+    """A ZipMap row's probabilities in `classes` order: by label when the map's labels are
+    the class names, else by position (configured classes rename the graph's labels, as they
+    name predict_proba's columns: a model trained on 0/1 with `classes: [deny, approve]`)."""
+    named = {str(k): float(v) for k, v in mapping.items()}
+    if set(named) == set(classes):
+        return [named[c] for c in classes]
+    if len(named) != len(classes):
+        raise PredictError(f"the model gives {len(named)} class probabilities "
+                           f"({', '.join(named)}) for {len(classes)} classes "
+                           f"({', '.join(classes)})")
+    return list(named.values())
 
 
 def _column(values: list[Any], kind: str, np: Any) -> Any:
