@@ -199,3 +199,11 @@ def test_cli_imports_and_refuses_bad_input_with_exit_2(tmp_path: Path) -> None:
         bad = redline("catalog", "import", *args, "--out", "cat2", cwd=tmp_path)
         assert bad.returncode == 2, (args, bad.stdout, bad.stderr)
         assert said in bad.stderr + bad.stdout and "Traceback" not in bad.stderr
+
+
+def test_a_suite_file_selects_from_an_imported_directory(tmp_path: Path) -> None:
+    import_file(write(tmp_path, "xstest", XSTEST), "xstest", tmp_path / "cat")
+    suite = tmp_path / "over-refusal.yaml"
+    suite.write_text("suite: over-refusal\nscenarios_dir: cat\n"
+                     "include: ['xstest-*']\nexclude: ['category:harmful_content']\n")
+    assert sorted(s.id for s in load_suite(str(suite))) == ["xstest-1", "xstest-3"]
