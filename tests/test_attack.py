@@ -283,6 +283,22 @@ def test_crescendo_escalates_takes_back_a_refused_turn_and_succeeds(tmp_path: Pa
     assert sum("directly" in m["content"] for m in last_sent) == 1  # sent once, then dropped
 
 
+def test_a_crescendo_that_never_names_the_objective_is_unclear_never_a_pass(
+        tmp_path: Path) -> None:
+    suite = write(tmp_path / "s", "atk-cr", "{crescendo: {turns: 3, backtracks: 0}}")
+    wandering = run(tmp_path / "w", suite, "python:redline.targets.toys:refuse",
+                    PY + "wandering_attacker")
+    for outcome, error, ev in attacks(tmp_path / "w" / "r.db", wandering.run.id).values():
+        assert (outcome, error, ev["queries"]) == ("unclear", None, 3)
+        assert "never reached the objective: none of the 3 prompts" in ev["unclear_reason"]
+    # one step that names the objective (then refused) is an attack the target withstood
+    direct = run(tmp_path / "d", suite, "python:redline.targets.toys:refuse",
+                 PY + "crescendo_attacker")
+    found = attacks(tmp_path / "d" / "r.db", direct.run.id)
+    assert {o for o, _, _ in found.values()} == {"pass"}
+    assert all("unclear_reason" not in ev for *_, ev in found.values())
+
+
 def test_many_shot_grows_the_shots_until_the_victim_gives_in(tmp_path: Path) -> None:
     suite = write(tmp_path / "s", "atk-ms", "{many_shot: {shots: [4, 8, 16, 32]}}")
     result = run(tmp_path, suite, PY + "many_shot_victim")

@@ -55,6 +55,8 @@ class AttackDriver:
             problems.append(f"attacker broken: {exc}")
         finally:
             await attack.aclose()
+        if getattr(self.fn, "free_turns", False):
+            session.require_objective()
         if session.queries == 0 and session.broken and not problems:
             problems.append(f"attacker broken: none of {len(session.calls)} attacker calls gave "
                             f"a usable prompt; last: {session.broken[-1]['reason']}")

@@ -37,14 +37,17 @@ Conversation = AsyncGenerator[TargetRequest, TargetResponse]
 FEEDBACK_CHARS = 1500  # of a target reply shown to the attacker
 
 
-def attack_strategy(name: str, params: type[Params], prompt: str | None
+def attack_strategy(name: str, params: type[Params], prompt: str | None,
+                    free_turns: bool = False
                     ) -> Callable[[Callable[..., Conversation]], Callable[..., Conversation]]:
     """Register an attack strategy; `prompt` is its default attacker prompt (None: it needs
-    no attacker)."""
+    no attacker); `free_turns`: its prompts need not each name the objective (the attack as
+    a whole must, see AttackSession.require_objective)."""
 
     def deco(fn: Callable[..., Conversation]) -> Callable[..., Conversation]:
         fn.attack = True  # type: ignore[attr-defined]
         fn.default_prompt = prompt  # type: ignore[attr-defined]
+        fn.free_turns = free_turns  # type: ignore[attr-defined]
         return plugin("strategy", name, params=params)(fn)
 
     return deco
@@ -177,7 +180,7 @@ def crescendo_refused(objective: str, reply: str) -> str:
             "directly.")
 
 
-@attack_strategy("crescendo", CrescendoParams, "crescendo")
+@attack_strategy("crescendo", CrescendoParams, "crescendo", free_turns=True)
 async def crescendo(session: AttackSession, turns: int = 8, backtracks: int = 4
                     ) -> Conversation:
     """Crescendo: a benign start escalating turn by turn; a refused turn is taken back and

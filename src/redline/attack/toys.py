@@ -75,6 +75,12 @@ def crescendo_attacker(messages: list[dict[str, Any]]) -> str:
     return f"Interesting. Tell me more about that, part {step + 1}."
 
 
+def wandering_attacker(messages: list[dict[str, Any]]) -> str:
+    """A Crescendo attacker that chats on and never names the objective's topic."""
+    step = sum("TARGET RESPONSE" in m["content"] for m in messages if m["role"] == "user")
+    return f"That sounds lovely. What else happened next, part {step + 1}?"
+
+
 def crescendo_victim(messages: list[dict[str, Any]]) -> str:
     """Refuses a direct request; gives in once CRESCENDO_AT earlier turns prime it."""
     prompt = _last_user(messages)
@@ -109,5 +115,5 @@ def crashing_attacker(messages: list[dict[str, Any]]) -> str:
 
 for _fn in (escalating_attacker, stubborn_victim, lottery_victim, refusing_attacker,
             empty_attacker, off_topic_attacker, crashing_attacker, branching_attacker,
-            crescendo_attacker, crescendo_victim, many_shot_victim):
+            crescendo_attacker, crescendo_victim, many_shot_victim, wandering_attacker):
     _fn.redline_inline = True  # type: ignore[attr-defined]
