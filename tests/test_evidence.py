@@ -229,6 +229,16 @@ def test_replay_reproduces_verdicts_and_digest_without_target(tmp_path: Path) ->
     assert "0 verdicts differ" in proc.stdout and "same as the original" in proc.stdout
 
 
+def test_scan_replay_of_a_seeded_run_plans_that_runs_attempts(tmp_path: Path) -> None:
+    """`scan --replay RUN` with no --seed: the recording's attempts, from the run's own seed
+    (not the default 0, whose ids the cassette has no recording of)."""
+    run_id, db = run_scan(tmp_path, seed=7)
+    cfg = ScanConfig.model_validate({"db": str(db), "out": str(tmp_path / "out")})
+    replayed = scan(cfg, replay_of=run_id)
+    assert replayed.run.status == "completed" and replayed.run.seed == 7
+    assert outcomes(db, replayed.run.id) == outcomes(db, run_id)
+
+
 def test_secret_headers_never_reach_the_store(tmp_path: Path) -> None:
     os.environ["REDLINE_TEST_TOKEN"] = "sk-live-abcdef123456"
     from servers import serve

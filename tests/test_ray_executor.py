@@ -93,6 +93,11 @@ def test_ray_gives_the_local_engines_attempts_and_verdicts(ray_cluster: Path, tm
         assert verify_run(store, remote.run.id).ok
     finally:
         store.close()
+    # a replay on Ray: the workers get the cassette and the recorded judge calls as data
+    replayed = scan(load_config(None, {"db": str(tmp_path / "ray.db"),
+                                       "out": str(tmp_path / "out")}),
+                    replay_of=remote.run.id, executor=_ray())
+    assert _results(tmp_path / "ray.db", replayed.run.id) == expected
 
 
 @pytest.mark.slow
@@ -173,3 +178,17 @@ def test_scan_refuses_a_bad_executor_with_exit_2(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "--executor 'ray': num_cpus" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "r.db").exists()
+
+
+def test_a_remote_worker_s_copy_of_the_work_rebuilds_live_parts_and_shares_the_rate(
+        tmp_path: Path) -> None:
+    from redline.scan import ScanWork
+    from redline.targets.spec import build_target
+
+    config = load_config(None, {"target": "python:redline.targets.toys:echo",
+                                "rate_limit": 30.0, "db": str(tmp_path / "r.db")})
+    work = ScanWork(config, [], build_target(config.target, seed=0))
+    copy = work.portable(3)
+    assert copy.target is None and copy.build_live and copy.config.rate_limit == 10.0
+    assert work.target is not None and work.config.rate_limit == 30.0  # the driver's own
+    assert [p.name for p in copy.plugins if p.kind == "detector"] == ["hedge_probe"]

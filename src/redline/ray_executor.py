@@ -147,8 +147,9 @@ class RayExecutor:
             if p.address is not None:
                 ray.init(address=p.address, log_to_driver=False, configure_logging=False)
             else:
-                ray.init(num_cpus=p.num_cpus or os.cpu_count() or 1, include_dashboard=False,
-                         log_to_driver=False, configure_logging=False)
+                # "local": a new cluster, even where `ray start` left one running here
+                ray.init(address="local", num_cpus=p.num_cpus or os.cpu_count() or 1,
+                         include_dashboard=False, log_to_driver=False, configure_logging=False)
         except (ConnectionError, ValueError, RuntimeError) as exc:
             raise UsageError(f"--executor ray: cannot reach the cluster: {exc}") from None
         return True

@@ -221,7 +221,6 @@ def _new_plan(config: ScanConfig, store: Store, replay_of: str | None,
         source = store.get_run(replay_of)
         scenarios = _stored_scenarios(store, source.id)
         target = CassetteTarget.from_store(store, source.id)
-        config = config.model_copy(update={"seed": source.seed})
         recording = recorded_judge(store, source.id)
         attacker = _recorded_attacker(store, source.id, source.seed, scenarios)
     planned = count_attempts(scenarios, config.seed)
@@ -301,6 +300,8 @@ def scan(config: ScanConfig, on_result: Callable[[AttemptResult], None] | None =
                 config = stored.model_copy(update={"db": config.db, "out": config.out,
                                                    "halt": None})
             else:
+                if replay_of is not None:  # the recorded run's attempts: planned from its seed
+                    config = config.model_copy(update={"seed": store.get_run(replay_of).seed})
                 plan = _new_plan(config, store, replay_of, loaded, held)
             return _execute(config, store, plan, on_result, on_start, sign_with, started,
                             executor)
