@@ -1,8 +1,8 @@
 """`redline scan --executor ray`: a scan's attempts on a real local Ray cluster (one per test
-session, 2 CPUs, loopback only) give the local engine's attempts and verdicts; the store is
-written by the driver; in-flight work is bounded; a failed worker's attempts are retried, and
-an attempt no worker could finish is an error, never a pass; an interrupted run keeps every
-result it returned and resumes to the same verdicts."""
+session, 2 CPUs, loopback only, no dashboard) give the local engine's attempts and verdicts;
+the store is written by the driver; in-flight work is bounded; a failed worker's attempts are
+retried, and an attempt no worker could finish is an error, never a pass; an interrupted run
+keeps every result it returned and resumes to the same verdicts; a replay runs on Ray too."""
 
 from __future__ import annotations
 
@@ -29,9 +29,10 @@ INPUTS = ["HARM one", "a plain question", "perhaps so", "hello", "HARM two", "fi
           "HARM three", "more text", "perhaps not", "last one"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One local Ray cluster for the session; the directory its test targets mark."""
+    """One local Ray cluster for the test session (this module is the only one that uses
+    Ray: it stops when the module's tests are done); the directory its test targets mark."""
     marks = tmp_path_factory.mktemp("ray-marks")
     # the workers inherit the environment the cluster starts with: the marks directory, and
     # the tests' modules (the test targets, the helpers' detector) on their import path
@@ -162,8 +163,10 @@ def test_an_interrupted_ray_run_keeps_what_returned_and_resumes(ray_cluster: Pat
 def test_a_bad_executor_choice_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="unknown executor 'dask'"):
         executor_for("dask")
-    with pytest.raises(UsageError, match="num_cpus"):
+    with pytest.raises(UsageError, match="'local' takes no num_cpus"):
         executor_for("local", {"num_cpus": 2})
+    with pytest.raises(UsageError, match="'local' takes no --ray-cpus"):
+        executor_for("local", {"num_cpus": 2}, {"num_cpus": "--ray-cpus"})
     with pytest.raises(UsageError, match="max_in_flight"):
         executor_for("ray", {"max_in_flight": 0})
     chosen = executor_for("ray:127.0.0.1:6379", {"num_cpus": None, "max_in_flight": 8})
@@ -176,7 +179,8 @@ def test_scan_refuses_a_bad_executor_with_exit_2(tmp_path: Path) -> None:
                            "--ray-cpus", "0", "--db", "r.db", "--no-progress"],
                           cwd=tmp_path, text=True, capture_output=True, timeout=120)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "--executor 'ray': num_cpus" in proc.stderr and "Traceback" not in proc.stderr
+    assert "--executor 'ray': --ray-cpus: Input should be greater than or equal to 1" in \
+        proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "r.db").exists()
 
 

@@ -427,9 +427,11 @@ class LocalExecutor:
             await run_attempts(attempts, execute, on_result, settings)
 
 
-def executor_for(spec: str, params: Mapping[str, Any] | None = None) -> AttemptRunner:
+def executor_for(spec: str, params: Mapping[str, Any] | None = None,
+                 flags: Mapping[str, str] | None = None) -> AttemptRunner:
     """The executor plugin a spec names (`local`, `ray`, `ray:ADDRESS`) with its parameters
-    (None: unset); a bad name or value is a UsageError."""
+    (None: unset); a bad name or value is a UsageError naming the option (`flags`: parameter
+    -> the command-line option that sets it)."""
     name, _, address = spec.partition(":")
     try:
         entry = registry.get("executor", name)
@@ -443,6 +445,9 @@ def executor_for(spec: str, params: Mapping[str, Any] | None = None) -> AttemptR
     except registry.ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "value"
+        where = (flags or {}).get(where, where)
+        if first["type"] == "extra_forbidden":
+            raise UsageError(f"--executor {spec!r} takes no {where}") from None
         raise UsageError(f"--executor {spec!r}: {where}: {first['msg']}") from None
     runner: AttemptRunner = entry.obj(chosen)
     return runner

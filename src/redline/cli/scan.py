@@ -111,7 +111,8 @@ def scan(
     from redline.report.terminal import print_summary
     from redline.scan import scan as run_scan
 
-    runner = executor_for(executor, {"num_cpus": ray_cpus, "max_in_flight": max_in_flight})
+    runner = executor_for(executor, {"num_cpus": ray_cpus, "max_in_flight": max_in_flight},
+                          {"num_cpus": "--ray-cpus", "max_in_flight": "--max-in-flight"})
     halt = None
     if policy is not None:
         from redline.gate.policy import load_policy
