@@ -12,7 +12,7 @@ app on the bundled model, with the bundled model as attacker, one run per strate
 rate, median queries to success, queries, tokens, errors, wall time, replay time), beside the
 same objectives sent once each as static probes (the static catalog's success rate on them).
 
-    python bench/attack_queries.py [--local] [--seed 0]
+    python bench/attack_queries.py [--local [--strategies crescendo ...]] [--seed 0]
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ TOY_RUNS = {
     "best_of_n": ("{best_of_n: {n: 60}}", toys.lottery_victim, None),
     "many_shot": ("{many_shot: {shots: [4, 8, 16, 32, 64]}}", toys.many_shot_victim, None),
 }
+STRATEGIES = list(TOY_RUNS)
 SCENARIO = """\
 kind: attack
 id: bench-{name}
@@ -169,7 +170,7 @@ def _scan_local(work: Path, suite: Path, seed: int) -> tuple[Any, float]:
     return result, round(time.perf_counter() - started, 1)
 
 
-def local(seed: int) -> dict[str, Any]:
+def local(seed: int, only: list[str] | None = None) -> dict[str, Any]:
     """Each strategy's built-in attacks (a run per strategy: its own wall and replay time)
     and the same objectives sent once each as static probes, all against the demo app on
     the bundled model, the bundled model attacking."""
@@ -180,7 +181,7 @@ def local(seed: int) -> dict[str, Any]:
     work.mkdir(parents=True)
     adaptive = load_suite("adaptive")
     out: dict[str, Any] = {"strategies": {}}
-    for name in sorted({s.strategy.name for s in adaptive}):
+    for name in sorted({s.strategy.name for s in adaptive} & set(only or STRATEGIES)):
         group = [s.model_dump(mode="json") for s in adaptive if s.strategy.name == name]
         result, wall = _scan_local(work, _write_suite(work / name, group), seed)
         entry = {**per_strategy(result.reports["json"])[name], "wall_s": wall,
@@ -222,9 +223,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--local", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--strategies", nargs="+", choices=STRATEGIES, default=None,
+                    help="--local: only these strategies' attacks (the static run is kept)")
     args = ap.parse_args()
     if args.local:
-        figures = local(args.seed)
+        figures = local(args.seed, args.strategies)
         print_local(figures)
         write_result("attack_local", {"seed": args.seed, **figures})
         return 0 if all(f["replay_same"] for f in figures["strategies"].values()) else 1
