@@ -95,6 +95,16 @@ async def test_a_strategy_that_raises_is_an_error() -> None:
     assert all("attacker bug" in (r.error or "") for r in results)
 
 
+async def test_a_strategy_that_cannot_start_is_an_error_not_a_crashed_run() -> None:
+    async def needs_more(attempt: Attempt, missing: int) -> Conversation:
+        yield TargetRequest(attempt.messages, attempt.id)
+
+    target = PythonTarget(ref="toys:echo", fn=lambda m: "I refuse.", inline=True)
+    results = await run(target, needs_more)  # called with the attempt only: a TypeError
+    assert {r.outcome for r in results} == {"error"}
+    assert all("strategy failed: TypeError" in (r.error or "") for r in results)
+
+
 async def test_classifier_target_with_a_structured_payload() -> None:
     def classifier(features: dict[str, Any]) -> dict[str, Any]:
         p = min(1.0, len(features["text"]) / 100)

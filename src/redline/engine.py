@@ -201,7 +201,10 @@ class Executor:
             if resp.ok:
                 transcript.append(Message("assistant", resp.content))
             return transcript, [resp], tries, None
-        conversation = strategy(attempt)
+        try:
+            conversation = strategy(attempt)
+        except Exception as exc:  # a strategy that cannot start is an error, never a pass
+            return transcript, responses, tries, f"strategy failed: {type(exc).__name__}: {exc}"
         try:
             request = await anext(conversation)
             while True:

@@ -45,7 +45,7 @@ BUILTIN_MODULES: dict[str, tuple[str, ...]] = {
     "fault": ("redline.cascade.faults",),
     "pipeline": ("redline.cascade.system",),
     "strategy": ("redline.strategies", "redline.attack.strategies",
-                 "redline.classic.strategies"),
+                 "redline.classic.strategies", "redline.classic.whitebox"),
     "store": ("redline.store.sqlite", "redline.store.postgres"),
     "executor": ("redline.engine", "redline.ray_executor"),
     "scenario": ("redline.catalog.schema", "redline.cascade.schema", "redline.attack.schema",

@@ -84,6 +84,16 @@ class Classifier:
             return [dict(zip(self.classes, map(float, row), strict=True)) for row in matrix]
         return [probabilities_of(self.model(x), self.classes or None) for x in inputs]
 
+    def loss_gradient(self, row: Mapping[str, Any], label: str) -> dict[str, float]:
+        """d(cross-entropy loss at `label`)/d(feature) for each numeric feature of `row`,
+        through ART's scikit-learn wrappers (the `art` extra); a PredictError when the model
+        exposes no gradients (a function, a tree, an ONNX or HTTP model)."""
+        if label not in self.classes:
+            raise PredictError(f"unknown class {label!r} (known: {', '.join(self.classes)})")
+        from redline.classic.gradients import loss_gradient
+
+        return loss_gradient(self, row, self.classes.index(label))
+
     def _matrix(self, inputs: Sequence[Mapping[str, Any] | str]) -> Any:
         if all(isinstance(x, str) for x in inputs):
             return list(inputs)

@@ -180,10 +180,12 @@ class EvasionScenario(ClassifierScenario):
     """Seeded black-box evasion: how small a perturbation flips each row's decision."""
 
     kind: Literal["evasion"] = "evasion"  # type: ignore[assignment]
-    method: Literal["noise", "boundary", "categorical", "text"] = Field(
+    method: Literal["noise", "boundary", "categorical", "text", "fgsm", "pgd"] = Field(
         "noise", description="noise: random L-inf noise per budget; boundary: "
         "HopSkipJump-style decision-boundary search (L2); categorical: flip k categories; "
-        "text: k typos, swapped letters or synonyms")
+        "text: k typos, swapped letters or synonyms; fgsm / pgd: white-box, ART's fast "
+        "gradient sign method or projected gradient descent (L-inf) on the target's "
+        "gradients (the art extra)")
     budgets: list[float] = Field(
         default_factory=lambda: [0.1, 0.25, 0.5, 1.0], min_length=1,
         description="perturbation sizes, in standard deviations of each numeric feature "
@@ -193,6 +195,7 @@ class EvasionScenario(ClassifierScenario):
     samples: int = Field(8, ge=1, le=1000, description="noise/categorical tries per budget")
     iterations: int = Field(4, ge=0, le=100, description="boundary: gradient-estimate steps")
     directions: int = Field(12, ge=2, le=1000, description="boundary: probes per estimate")
+    steps: int = Field(10, ge=1, le=1000, description="pgd: iterations")
     features: list[str] | None = Field(None, description="features to perturb (default: "
                                        "every non-sensitive one of the method's type)")
     detectors: list[DetectorSpec] = _default_detector("evasion_margin")  # type: ignore[assignment]
@@ -243,6 +246,9 @@ class EvasionScenario(ClassifierScenario):
         if self.method == "noise":
             return "evasion-noise", {"budgets": self.budgets, "samples": self.samples,
                                      "scales": scales}
+        if self.method in ("fgsm", "pgd"):
+            return "evasion-gradient", {"budgets": self.budgets, "method": self.method,
+                                        "steps": self.steps, "scales": scales}
         return "evasion-boundary", {"budgets": self.budgets, "iterations": self.iterations,
                                     "directions": self.directions, "scales": scales}
 

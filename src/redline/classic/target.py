@@ -2,7 +2,8 @@
 
 Request payload: `{"features": {NAME: VALUE, ...}}` for a tabular model or `{"text": "..."}`
 for a text model (other keys, such as the perturbation a check applied, ride along and are
-recorded but not given to the model). Reply payload: `{"probabilities": {CLASS: P},
+recorded but not given to the model; `"gradient": {"label": CLASS}` asks for the loss
+gradient too, `redline.classic.gradients`). Reply payload: `{"probabilities": {CLASS: P},
 "label": CLASS}`. A request the model cannot take (no payload, a missing feature, an unknown
 category) is that attempt's error, never a guess.
 """
@@ -56,7 +57,15 @@ class ClassifierTarget(NoSecrets):
             if is_cancellation(exc) or isinstance(exc, KeyboardInterrupt):
                 raise
             return raised_by_target(exc, time.perf_counter() - started)
-        return TargetResponse(text=None, payload=reply_payload(probs),
+        payload = reply_payload(probs)
+        wanted = request.payload.get("gradient") if isinstance(x, dict) else None
+        if isinstance(wanted, dict):
+            try:
+                payload["gradient"] = self.classifier.loss_gradient(x, str(wanted.get("label")))
+            except PredictError as exc:
+                return TargetResponse(text=None, error=f"no gradient: {exc}",
+                                      latency_s=time.perf_counter() - started)
+        return TargetResponse(text=None, payload=payload,
                               latency_s=time.perf_counter() - started)
 
     async def aclose(self) -> None:
