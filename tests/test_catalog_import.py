@@ -194,9 +194,11 @@ def test_cli_imports_and_refuses_bad_input_with_exit_2(tmp_path: Path) -> None:
     for args, said in [(("advbench.csv", "--format", "advbench"), "advbench.csv:3"),
                        (("advbench.csv", "--format", "nope"), "--format must be one of"),
                        (("missing.csv", "--format", "csv"), "missing.csv: no such file"),
+                       (("jailbreakbench.csv", "--format", "jailbreakbench", "--out",
+                         "jailbreakbench.csv"), "not a directory"),
                        (("jailbreakbench.csv", "--format", "jailbreakbench", "--as", "attack",
                          "--strategy", "pair:{bad"), "not JSON")]:
-        bad = redline("catalog", "import", *args, "--out", "cat2", cwd=tmp_path)
+        bad = redline("catalog", "import", "--out", "cat2", *args, cwd=tmp_path)
         assert bad.returncode == 2, (args, bad.stdout, bad.stderr)
         assert said in bad.stderr + bad.stdout and "Traceback" not in bad.stderr
 

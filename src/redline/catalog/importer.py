@@ -394,13 +394,22 @@ def import_file(file: Path, fmt: str, out: Path, *, as_kind: AsKind = "probe",
         _problem(file, None, "no rows to import")
     planned = [_planned(pset, row, file, out, prefix, as_kind, strategy, benign, max_queries)
                for row in rows]  # every row checked before any file is written
-    out.mkdir(parents=True, exist_ok=True)
+    _make_dir(out)
     for target, data, changed in planned:
         if changed:
             target.write_text(_dump(data), encoding="utf-8")
         (result.written if changed else result.unchanged).append(target)
         result.benign += data["category"] == "benign_control" and data["expected"] == "comply"
     return result
+
+
+def _make_dir(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot create it ({exc.strerror})") from None
 
 
 def _planned(pset: PromptSet, row: Row, file: Path, out: Path, prefix: str, as_kind: AsKind,
