@@ -18,13 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from redline.classic.data import Dataset, credit
+from redline.classic.errors import PredictError
 from redline.errors import UsageError
 
 MODEL_FILES = (".joblib", ".pkl", ".pickle", ".skops", ".onnx")
-
-
-class PredictError(ValueError):
-    """The input does not fit the model (a missing feature, a wrong type)."""
 
 
 def probabilities_of(payload: Any, classes: Sequence[str] | None = None) -> dict[str, float]:

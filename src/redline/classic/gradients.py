@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
-from redline.classic.estimator import EncodedModel, PredictError
+from redline.classic.errors import PredictError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -33,7 +33,7 @@ def loss_gradient(classifier: Classifier, row: Mapping[str, Any], index: int
     import numpy as np
 
     model = classifier.model
-    if isinstance(model, EncodedModel):
+    if hasattr(model, "encoder") and hasattr(model, "estimator"):  # the demo's EncodedModel
         encoded = model.encoder.transform([row])
         grad = _wrapped(model.estimator).loss_gradient(encoded, _onehot(index, model.estimator))
         numeric = model.encoder.numeric

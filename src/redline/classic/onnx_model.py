@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from redline.classic.estimator import PredictError
+from redline.classic.errors import PredictError
 from redline.errors import UsageError
 
 NUMPY_OF = {"tensor(float)": "float32", "tensor(double)": "float64",
