@@ -49,7 +49,7 @@ BUILTIN_MODULES: dict[str, tuple[str, ...]] = {
     "store": ("redline.store.sqlite", "redline.store.postgres"),
     "executor": ("redline.engine", "redline.ray_executor"),
     "scenario": ("redline.catalog.schema", "redline.cascade.schema", "redline.attack.schema",
-                 "redline.classic.schema"),
+                 "redline.classic.schema", "redline.classic.trainset"),
 }
 
 T = TypeVar("T")
