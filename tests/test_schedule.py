@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from redline.engine import EngineSettings, Step, run_schedule
+from redline.engine import EngineSettings
+from redline.schedules import Step, run_schedule
 
 
 @dataclass

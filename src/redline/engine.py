@@ -4,7 +4,7 @@ It pulls attempts lazily from an iterator, so memory does not grow with the size
 sends each to the target with bounded concurrency, judges the responses and hands every
 result to a sink (the store writer, the progress bar) as soon as it is known. Runs made of
 phases (a cascade experiment: warm-up, steady, fault, recovery) or of concurrency levels (a
-load ramp) are schedules: a list of `Step`s that `run_schedule` runs through the same pool.
+load ramp) are schedules (`redline.schedules`): `Step`s run through the same pool.
 
 Where the attempts run is an `executor` plugin: `local` (the default) runs them in this
 process's event loop; `ray` (redline.ray_executor, the `ray` extra) on a Ray cluster. Both
@@ -294,103 +294,6 @@ async def run_attempts(
         raise eg.exceptions[0] from None
     except* TargetInterrupted:  # the other workers are cancelled by now: stop as Ctrl-C does
         raise KeyboardInterrupt from None
-
-
-# --- schedules: phases, ramps and concurrency steps, run by the one pool above ---------------
-
-@dataclass(frozen=True)
-class Step:
-    """One step of a schedule (a phase of a cascade experiment, a level of a load ramp).
-
-    `requests` requests over `concurrency` workers, or as many as fit in `duration_s` (then
-    `requests` is only a cap). At its start the faults change (`faults`: arm these; `()`:
-    disarm; None: leave them), then its `hooks` run (a rollback, a clock). A step that is not
-    `recorded` (a warm-up) hands its results to no sink and counts no index."""
-
-    name: str
-    requests: int
-    concurrency: int = 1
-    duration_s: float | None = None
-    faults: tuple[Any, ...] | None = None
-    hooks: tuple[Callable[[], object], ...] = ()
-    recorded: bool = True
-    pace_s: float = 0.0
-
-
-# arms a step's faults (`()` disarms them) given the index of its first request
-Arm = Callable[[tuple[Any, ...], int], None]
-# after each step: its results in index order and its wall time; False stops the schedule
-After = Callable[[Step, list[Any], float], bool]
-
-
-async def run_schedule(
-    steps: Iterable[Step],
-    execute: Callable[[Step, int], Awaitable[R]],
-    on_result: Callable[[R], None],
-    settings: EngineSettings,
-    arm: Arm | None = None,
-    after: After | None = None,
-    start: int = 0,
-) -> int:
-    """Run each step through `run_attempts` in turn; every recorded result goes to
-    `on_result` as it is judged. Returns the index after the last request. Faults still armed
-    when the schedule ends (or fails) are disarmed."""
-    index, armed = start, False
-    try:
-        for step in steps:
-            if step.faults is not None:
-                if step.faults and arm is None:
-                    raise UsageError(f"step {step.name!r} arms faults this target cannot take")
-                if arm is not None:
-                    arm(step.faults, index)
-                armed = bool(step.faults)
-            for hook in step.hooks:
-                hook()
-            began = time.perf_counter()
-            results = await _run_step(step, index, execute, on_result, settings)
-            index += len(results) if step.recorded else 0
-            if after is not None and not after(step, results, time.perf_counter() - began):
-                break
-    finally:
-        if armed and arm is not None:
-            arm((), index)
-    return index
-
-
-async def _run_step(step: Step, start: int, execute: Callable[[Step, int], Awaitable[R]],
-                    on_result: Callable[[R], None], settings: EngineSettings) -> list[R]:
-    """One step's requests (indices from `start`; a warm-up's count down from -1)."""
-    deadline = time.perf_counter() + step.duration_s if step.duration_s else None
-    sign, first = (1, start) if step.recorded else (-1, -1)
-    done: list[tuple[int, R]] = []
-    throttle = Throttle(settings.rate_limit) if settings.rate_limit else None
-
-    def indices() -> Iterable[int]:
-        for n in range(step.requests):
-            if deadline is not None and time.perf_counter() >= deadline:
-                return
-            yield first + sign * n
-
-    async def one(i: int) -> R:
-        if throttle is not None:
-            await throttle.wait()
-        try:
-            result = await execute(step, i)
-        except KeyboardInterrupt:  # Ctrl-C inside the system under test: stop, as a scan does
-            raise TargetInterrupted from None
-        done.append((i, result))
-        return result
-
-    def keep(result: R) -> None:
-        if step.recorded:
-            on_result(result)
-
-    pool = replace(settings, concurrency=step.concurrency, pause_s=step.pace_s)
-    try:
-        await run_attempts(indices(), one, keep, pool)
-    except* Exception as eg:  # the caller sees the error itself, as from a plain loop
-        raise eg.exceptions[0] from None
-    return [r for _, r in sorted(done, key=lambda item: item[0])]
 
 
 class Work(Protocol[W, R]):

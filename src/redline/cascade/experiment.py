@@ -29,8 +29,9 @@ from redline.cascade.stats import percentile
 from redline.cascade.system import System, start_guarded_app
 from redline.cascade.trace import REQUEST
 from redline.detectors.judge import LLMJudge
-from redline.engine import EngineSettings, Step, run_schedule
+from redline.engine import EngineSettings
 from redline.models import Attempt, Message, Outcome, Verdict
+from redline.schedules import Step, run_schedule
 
 
 @dataclass

@@ -29,9 +29,10 @@ from redline.cascade.judge import expected_of, fell_back, judge_text
 from redline.cascade.schema import DEFAULT_PROBES, FaultSpec, Probe, Schedule
 from redline.cascade.stats import percentile
 from redline.detectors.judge import LLMJudge
-from redline.engine import EngineSettings, Step, run_schedule
+from redline.engine import EngineSettings
 from redline.errors import UsageError
 from redline.models import Attempt, Message, Verdict
+from redline.schedules import Step, run_schedule
 
 # ordinary traffic: the benign probes (attacks stop at the input filter and cost nothing)
 LOAD_PROBES = tuple(p for p in DEFAULT_PROBES if p.kind == "benign")
