@@ -5,6 +5,7 @@ as a clear error (exit 2, no traceback), never a pass."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -72,6 +73,15 @@ def test_accuracy_drop_grows_with_the_flip_rate(flip_run: tuple[Path, Any]) -> N
     # each row is judged at 0.2: it fails when that retrain decided it otherwise
     fails = result.summary.scenarios["t-flip"].failures
     assert fails == m["per_rate"]["0.2"]["decision_change"]["k"]
+
+
+def test_the_reports_show_each_rate(flip_run: tuple[Path, Any]) -> None:
+    _, result = flip_run
+    html = result.reports["html"].read_text(encoding="utf-8")
+    doc = json.loads(result.reports["json"].read_text(encoding="utf-8"))
+    assert doc["metrics"]["t-flip"] == result.run.summary["metrics"]["t-flip"]
+    drop = result.run.summary["metrics"]["t-flip"]["per_rate"]["0.4"]["accuracy_drop"]
+    assert "<th>flip rate</th>" in html and f"{drop['value']:.3f}" in html
 
 
 def test_replay_gives_the_same_metrics(flip_run: tuple[Path, Any]) -> None:
