@@ -61,6 +61,26 @@ def test_the_demo_models_loss_gradient_matches_finite_differences() -> None:
             assert g == pytest.approx((up - down) / (2 * h), rel=1e-3, abs=1e-6)
 
 
+def test_a_plain_numeric_estimators_loss_gradient_matches_finite_differences() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from redline.classic.estimator import Classifier
+
+    data = credit(300, seed=4)
+    names = list(data.numeric)
+    fitted = LogisticRegression(max_iter=1000).fit([[r[n] for n in names] for r in data.rows],
+                                                    data.labels)
+    model = Classifier(fitted, tuple(fitted.classes_), tuple(names))
+    for row in data.rows[:3]:
+        grad = model.loss_gradient(row, "deny")
+        assert set(grad) == set(names)
+        for feature, g in grad.items():
+            h = 1e-4 * max(1.0, abs(float(row[feature])))
+            up = _loss(model, {**row, feature: float(row[feature]) + h}, "deny")
+            down = _loss(model, {**row, feature: float(row[feature]) - h}, "deny")
+            assert g == pytest.approx((up - down) / (2 * h), rel=1e-3, abs=1e-6)
+
+
 @pytest.fixture(scope="module")
 def whitebox_run(tmp_path_factory: pytest.TempPathFactory) -> Any:
     tmp = tmp_path_factory.mktemp("whitebox")

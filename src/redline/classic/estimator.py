@@ -87,9 +87,21 @@ class Classifier:
         exposes no gradients (a function, a tree, an ONNX or HTTP model)."""
         if label not in self.classes:
             raise PredictError(f"unknown class {label!r} (known: {', '.join(self.classes)})")
-        from redline.classic.gradients import loss_gradient
+        index = self.classes.index(label)
+        if hasattr(self.model, "loss_gradient"):  # a model that knows its own (EncodedModel)
+            return self.model.loss_gradient(row, index)  # type: ignore[no-any-return]
+        names = self.features
+        if (not names or not hasattr(self.model, "predict_proba")
+                or getattr(self.model, "takes_rows", False)):
+            raise PredictError(f"this model ({type(self.model).__name__}) exposes no loss "
+                               "gradients")
+        import numpy as np
 
-        return loss_gradient(self, row, self.classes.index(label))
+        from redline.classic.gradients import sklearn_loss_gradient
+
+        x = np.asarray(self._matrix([row]), dtype=float)
+        grad = sklearn_loss_gradient(self.model, x, index)
+        return {f: float(grad[0, i]) for i, f in enumerate(names)}
 
     def _matrix(self, inputs: Sequence[Mapping[str, Any] | str]) -> Any:
         if all(isinstance(x, str) for x in inputs):
@@ -231,6 +243,15 @@ class EncodedModel:
 
     def predict_proba(self, rows: Sequence[Mapping[str, Any]]) -> Any:
         return self.estimator.predict_proba(self.encoder.transform(rows))
+
+    def loss_gradient(self, row: Mapping[str, Any], index: int) -> dict[str, float]:
+        """The loss gradient for each numeric feature of `row`, in its own units (the chain
+        rule through the standardisation); one-hot columns get none."""
+        from redline.classic.gradients import sklearn_loss_gradient
+
+        grad = sklearn_loss_gradient(self.estimator, self.encoder.transform([row]), index)
+        return {f: float(grad[0, i]) / self.encoder.stds[i]
+                for i, f in enumerate(self.encoder.numeric)}
 
 
 DEMO_ROWS = 3000

@@ -6,49 +6,29 @@ A gradient is asked of the target like any query: a request payload with
 white-box attack's every step is recorded and replayed like a black-box one, and an HTTP
 model that returns gradients in that shape could take part.
 
-In process, gradients come from IBM ART's scikit-learn wrappers (the `art` extra): the bundled
-demo (an encoder and a logistic regression; the encoder's standardisation is undone by the
-chain rule, one-hot columns are not differentiable and get none) or an estimator fed plain
-numeric arrays that ART can differentiate (logistic regression, SVMs, ...). Anything else
-exposes no gradients, which is that attempt's error, never a pass.
+In process, gradients come from IBM ART's scikit-learn wrappers (the `art` extra), through
+`Classifier.loss_gradient`: a model with a `loss_gradient(row, class_index)` method of its own
+(the bundled demo: an encoder and a logistic regression; the encoder's standardisation is
+undone by the chain rule, one-hot columns are not differentiable and get none) or an
+estimator fed plain numeric arrays that ART can differentiate (logistic regression, SVMs,
+...). Anything else exposes no gradients, which is that attempt's error, never a pass.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from redline.classic.errors import PredictError
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from redline.classic.estimator import Classifier
 
 NEEDS_ART = "white-box evasion needs ART: pip install 'redline[art]'"
 
 
-def loss_gradient(classifier: Classifier, row: Mapping[str, Any], index: int
-                  ) -> dict[str, float]:
-    import numpy as np
-
-    model = classifier.model
-    if hasattr(model, "encoder") and hasattr(model, "estimator"):  # the demo's EncodedModel
-        encoded = model.encoder.transform([row])
-        grad = _wrapped(model.estimator).loss_gradient(encoded, _onehot(index, model.estimator))
-        numeric = model.encoder.numeric
-        return {f: float(grad[0, i]) / model.encoder.stds[i] for i, f in enumerate(numeric)}
-    names = classifier.features
-    if not names or not hasattr(model, "predict_proba") or getattr(model, "takes_rows", False):
-        raise PredictError(f"this model ({type(model).__name__}) exposes no loss gradients")
-    try:
-        x = np.asarray([[float(row[f]) for f in names]], dtype=float)
-    except KeyError as exc:
-        raise PredictError(f"missing feature {exc.args[0]!r}") from None
-    except (TypeError, ValueError) as exc:
-        raise PredictError(f"a feature is not a number: {exc}") from None
-    grad = _wrapped(model).loss_gradient(x, _onehot(index, model))
-    return {f: float(grad[0, i]) for i, f in enumerate(names)}
+def sklearn_loss_gradient(estimator: Any, x: Any, index: int) -> Any:
+    """d(cross-entropy loss at class `index`)/dx for one row `x` (shape (1, F)) of a fitted
+    scikit-learn estimator fed numeric arrays, through ART's wrapper; a PredictError when ART
+    is missing or cannot differentiate the estimator."""
+    return _wrapped(estimator).loss_gradient(x, _onehot(index, estimator))
 
 
 def _onehot(index: int, estimator: Any) -> Any:

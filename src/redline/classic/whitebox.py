@@ -19,6 +19,7 @@ answers the first gradient query with an error, which makes the attempt an error
 from __future__ import annotations
 
 import asyncio
+import functools
 import queue
 import threading
 from collections.abc import Callable
@@ -55,13 +56,14 @@ class Bridge:
 
     def ask(self, kind: str, z: Any) -> TargetResponse:
         """In the attack thread: send a call, wait for its reply (None: stop)."""
-        self.loop.call_soon_threadsafe(self.calls.put_nowait, (kind, z))
+        self.finish(kind, z)
         reply = self.replies.get()
         if reply is None:
             raise Stop
         return reply
 
     def finish(self, kind: str, value: Any) -> None:
+        """In the attack thread: hand the strategy a call, the result or a failure."""
         self.loop.call_soon_threadsafe(self.calls.put_nowait, (kind, value))
 
 
@@ -104,17 +106,16 @@ def _estimator(bridge: Bridge, names: list[str], scales: dict[str, float],
     return Queried()
 
 
-def _attack(method: str, budget: float, steps: int, step_ratio: float) -> Callable[..., Any]:
+def _attack(estimator: Any, method: str, budget: float, steps: int, step_ratio: float
+            ) -> Any:
     import numpy as np
     from art.attacks.evasion import FastGradientMethod, ProjectedGradientDescentNumpy
 
-    def build(estimator: Any) -> Any:
-        if method == "fgsm":
-            return FastGradientMethod(estimator, norm=np.inf, eps=budget, batch_size=1)
-        return ProjectedGradientDescentNumpy(
-            estimator, norm=np.inf, eps=budget, eps_step=budget * step_ratio, max_iter=steps,
-            num_random_init=0, batch_size=1, verbose=False)
-    return build
+    if method == "fgsm":
+        return FastGradientMethod(estimator, norm=np.inf, eps=budget, batch_size=1)
+    return ProjectedGradientDescentNumpy(
+        estimator, norm=np.inf, eps=budget, eps_step=budget * step_ratio, max_iter=steps,
+        num_random_init=0, batch_size=1, verbose=False)
 
 
 _IMPORTING = threading.Lock()
@@ -128,17 +129,16 @@ def _import_art() -> None:
         import art.estimators.classification  # noqa: F401
 
 
-def _run(bridge: Bridge, params: GradientParams, budget: float, names: list[str],
-         classes: list[str], label_index: int) -> None:
+def _run(bridge: Bridge, make_attack: Callable[[Any], Any], names: list[str],
+         scales: dict[str, float], classes: list[str], label_index: int) -> None:
     """The attack thread: ART's attack from z = 0; its end point (or its failure) last."""
     try:
         import numpy as np
 
         _import_art()
-        estimator = _estimator(bridge, names, params.scales, classes)
+        attack = make_attack(_estimator(bridge, names, scales, classes))
         y = np.zeros((1, len(classes)))
         y[0, label_index] = 1.0
-        attack = _attack(params.method, budget, params.steps, params.step_ratio)(estimator)
         z = attack.generate(np.zeros((1, len(names))), y=y)
         bridge.finish("done", [float(v) for v in z[0]])
     except Stop:
@@ -154,8 +154,6 @@ async def gradient(attempt: Attempt, budgets: list[float], scales: dict[str, flo
                    method: str = "fgsm", steps: int = 10, step_ratio: float = 0.25
                    ) -> Conversation:
     """ART's FGSM or PGD (L-inf, standardised units) per budget; stops at the first flip."""
-    params = GradientParams(budgets=budgets, method=method, steps=steps,  # type: ignore[arg-type]
-                            step_ratio=step_ratio, scales=scales)
     base, label, classes = _start(attempt)
     names = list(scales)
     first = yield query(attempt, base, "none", 0.0)
@@ -170,8 +168,10 @@ async def gradient(attempt: Attempt, budgets: list[float], scales: dict[str, flo
 
     for budget in budgets:
         bridge = Bridge(asyncio.get_running_loop())
+        make_attack = functools.partial(_attack, method=method, budget=budget, steps=steps,
+                                        step_ratio=step_ratio)
         worker = threading.Thread(target=_run, daemon=True, name=f"art-{attempt.id}",
-                                  args=(bridge, params, budget, names, order,
+                                  args=(bridge, make_attack, names, scales, order,
                                         order.index(clean)))
         worker.start()
         try:
