@@ -65,8 +65,8 @@ def redline_boundary(work: Path, rows: int) -> dict[str, Any]:
     import shutil
 
     from redline.classic.estimator import demo_classifier
-    from redline.config import load_config
-    from redline.scan import scan
+    from redline.core.config import load_config
+    from redline.core.scan import scan
 
     suite = work / "boundary-only"
     shutil.rmtree(work, ignore_errors=True)

@@ -125,8 +125,8 @@ async def plain_loop(base_url: str, model: str, items: list[str], concurrency: i
 
 def redline_run(base_url: str, model: str, items: list[str], concurrency: int,
                 max_tokens: int, base: Path) -> dict[str, float]:
-    from redline.config import ScanConfig, parse_target
-    from redline.scan import scan
+    from redline.core.config import ScanConfig, parse_target
+    from redline.core.scan import scan
 
     shutil.rmtree(base, ignore_errors=True)
     suite = base / "suite"

@@ -5,7 +5,7 @@
 The target is a minimal asyncio HTTP/1.1 server (keep-alive, JSON in and out) in its own
 process on 127.0.0.1 that sleeps `latency` before it answers, so one in-flight request can
 do at most 1/latency requests a second and the ideal rate is concurrency / latency.
-redline runs in another fresh process (redline.scan.scan with an http: target, store, judging
+redline runs in another fresh process (redline.core.scan.scan with an http: target, store, judging
 and reports included) and the figure is its attempts/s, counted from the first request to the
 last result, as a fraction of that ideal; plus the peak RSS of the redline process (wait4).
 For reference, a plain load loop (raw HTTP over asyncio streams, no judging, no store) runs
@@ -78,8 +78,8 @@ async def serve(latency: float) -> None:
 # --- the redline side (run with --client, in a fresh process) ---------------------------------
 
 def client(url: str, suite: str, concurrency: int, base: str) -> None:
-    from redline.config import ScanConfig, parse_target
-    from redline.scan import scan
+    from redline.core.config import ScanConfig, parse_target
+    from redline.core.scan import scan
 
     marks: dict[str, float] = {}
 
@@ -126,7 +126,7 @@ async def plain_loop(url: str, concurrency: int, requests: int) -> float:
 async def _load(kind: str, url: str, concurrency: int, requests: int) -> None:
     todo = iter(range(requests))
     if kind == "redline":
-        from redline.targets.http_client import HttpClient
+        from redline.plugins.targets.http_client import HttpClient
 
         client = HttpClient(max_connections=concurrency)
 

@@ -3,7 +3,7 @@
     python bench/import_and_size.py [--runs 15] [--skip-install]
 
 1. Import time: `python -c "import X"` in a fresh process, median of N runs, for redline,
-   redline.cli (what the `redline` command loads) and redline.scan, against the baseline
+   redline.cli (what the `redline` command loads) and redline.core.scan, against the baseline
    `python -c pass` measured in the same run, interleaved. Also `redline version` end to end.
 2. Core install size: builds redline's wheel, installs it without extras into a throwaway
    venv, and sums site-packages for redline and for everything it pulled in (an empty venv's
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import ROOT, redline_python, write_result
 
-MODULES = ("redline", "redline.cli", "redline.scan")
+MODULES = ("redline", "redline.cli", "redline.core.scan")
 
 
 def timed(cmd: list[str]) -> float:

@@ -1,7 +1,7 @@
 """Rule-based judging cost per attempt over the built-in catalog (issue 11, item 9).
 
 Every attempt of the built-in catalog (seed 0) is judged by the one judge
-(`redline.judging.judge`) with its scenario's own detectors and context, once per reply in a
+(`redline.core.judging.judge`) with its scenario's own detectors and context, once per reply in a
 fixed set of reply styles (a refusal, a safe completion with resources, a long step-by-step
 answer, code, a ready-to-send message, an encoded answer, a non-English refusal, a leak in an
 encoding, a gibberish echo), so each attempt is judged as many ways as a real scan could see.
@@ -28,11 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import write_result
 
-from redline.attempts import expand
 from redline.catalog import builtin_catalog
-from redline.detectors import DETECTORS, DetectionContext
-from redline.judging import judge
-from redline.models import Attempt, TargetResponse
+from redline.core.attempts import expand
+from redline.core.judging import judge
+from redline.core.models import Attempt, TargetResponse
+from redline.plugins.detectors import DETECTORS, DetectionContext
 
 GOAL_MS = 1.0
 

@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from redline.targets import local_llm
+from redline.plugins.targets import local_llm
 
 
 class Meter:
@@ -48,7 +48,7 @@ class Meter:
 
 
 async def _peak(gen: local_llm.Generator, batches: int) -> float:
-    from redline.app.data import system_prompt
+    from redline.demo.data import system_prompt
 
     loop = asyncio.get_running_loop()
     best = 0.0
@@ -72,8 +72,8 @@ def main() -> None:
     parser.add_argument("--suite", default="default")
     parser.add_argument("--batches", type=int, default=2)
     args = parser.parse_args()
-    from redline.config import ScanConfig
-    from redline.scan import scan
+    from redline.core.config import ScanConfig
+    from redline.core.scan import scan
 
     meter = Meter()
     print(f"load average at start: {os.getloadavg()[0]:.2f}")

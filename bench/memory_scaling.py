@@ -53,7 +53,7 @@ def scan_once(size: int, target: str, concurrency: int, timeout: float) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,100000,1000000")
-    ap.add_argument("--target", default="python:redline.targets.toys:echo")
+    ap.add_argument("--target", default="python:redline.plugins.targets.toys:echo")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--result-name", default="memory_scaling",

@@ -56,8 +56,8 @@ async def serve(size: int) -> None:
 
 
 def client(url: str, suite: str, concurrency: int, base: str, cap: int) -> None:
-    from redline.config import ScanConfig, parse_target
-    from redline.scan import scan
+    from redline.core.config import ScanConfig, parse_target
+    from redline.core.scan import scan
 
     target = parse_target(f"http:{url}")
     if cap:

@@ -5,7 +5,7 @@ PostgreSQL server (tests/pg_server.py). Then each read is made in a fresh proces
 peak RSS and wall time are measured, twice: with the store's run-sized reads fetched whole
 on execute (what psycopg's client cursor does, and what the backend did before) and through
 its server-side cursor (PostgresStore._stream). Prints the peak RSS of each, and the ratio.
-    verify      redline.evidence.verify_run (what `redline verify` and the gate run)
+    verify      redline.evidence.verify.verify_run (what `redline verify` and the gate run)
     verdicts    every attempt's outcome and verdicts (replay's and report's read)
     results     every result, decoded (training export, bundles)
     python bench/pg_large_reads.py [--attempts 100000]
@@ -22,8 +22,8 @@ from _common import ROOT, WORK, make_suite, redline_python, run_child, write_res
 
 sys.path.insert(0, str(ROOT / "tests"))
 from pg_server import postgres_server
-from redline.config import load_config
-from redline.scan import scan
+from redline.core.config import load_config
+from redline.core.scan import scan
 from redline.store import Store
 
 READS = ("verify", "verdicts", "results")
@@ -37,7 +37,7 @@ def child(read: str, mode: str, url: str, run_id: str) -> None:
         PostgresStore._stream = PostgresStore._rows  # type: ignore[method-assign]
     store = Store(url, migrate=False)
     if read == "verify":
-        from redline.evidence import verify_run
+        from redline.evidence.verify import verify_run
 
         assert verify_run(store, run_id).ok
     elif read == "verdicts":
@@ -52,7 +52,7 @@ def child(read: str, mode: str, url: str, run_id: str) -> None:
 def scanned(url: str, attempts: int) -> tuple[str, float]:
     suite = WORK / f"pg-reads-suite-{attempts}"
     make_suite(suite, attempts)
-    config = load_config(None, {"target": "python:redline.targets.toys:echo",
+    config = load_config(None, {"target": "python:redline.plugins.targets.toys:echo",
                                 "suite": str(suite), "db": url, "concurrency": 64,
                                 "out": str(WORK / "pg-reads-out")})
     started = time.perf_counter()

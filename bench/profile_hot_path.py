@@ -2,9 +2,10 @@
 
     python bench/profile_hot_path.py [--attempts 20000] [--top 30] [--no-profile]
 
-Runs redline.scan.scan in-process on a synthetic suite with the python:redline.targets.toys:echo
-target, prints attempts/s without the profiler (the figure to compare) and then the top
-functions by own time under cProfile. Writes bench/results/profile_hot_path.json.
+Runs redline.core.scan.scan in-process on a synthetic suite with the
+python:redline.plugins.targets.toys:echo target, prints attempts/s without the profiler (the
+figure to compare) and then the top functions by own time under cProfile. Writes
+bench/results/profile_hot_path.json.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import WORK, make_suite, write_result
 
-from redline.config import ScanConfig, parse_target
-from redline.scan import scan
+from redline.core.config import ScanConfig, parse_target
+from redline.core.scan import scan
 
 
 def one_scan(suite: Path, db: Path, out: Path, concurrency: int) -> tuple[float, int]:
-    cfg = ScanConfig(target=parse_target("python:redline.targets.toys:echo"), suite=str(suite),
+    cfg = ScanConfig(target=parse_target("python:redline.plugins.targets.toys:echo"),
+                     suite=str(suite),
                      db=str(db), out=str(out), concurrency=concurrency, max_error_rate=1.0)
     started = time.perf_counter()
     result = scan(cfg)

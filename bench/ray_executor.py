@@ -24,12 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import WORK, prompts, write_result
 
-from redline.config import load_config
-from redline.detectors import DetectionContext, detector
-from redline.engine import LocalExecutor
-from redline.models import AttemptResult, Verdict
-from redline.ray_executor import RayExecutor, RayParams
-from redline.scan import scan
+from redline.core.config import load_config
+from redline.core.engine import LocalExecutor
+from redline.core.models import AttemptResult, Verdict
+from redline.core.scan import scan
+from redline.plugins.detectors import DetectionContext, detector
+from redline.plugins.ray_executor import RayExecutor, RayParams
 from redline.store import Store
 
 BURN_ROUNDS = 0  # set from --burn-ms before any scan; shipped to the Ray workers by value
@@ -79,7 +79,7 @@ def timed_scan(root: Path, name: str, suite: Path, executor: Any) -> dict[str, A
     def seen(result: AttemptResult) -> None:
         stamps.append(time.perf_counter())
 
-    config = load_config(None, {"target": "python:redline.targets.toys:echo",
+    config = load_config(None, {"target": "python:redline.plugins.targets.toys:echo",
                                 "suite": str(suite), "seed": 3, "db": str(root / f"{name}.db"),
                                 "out": str(root / "out")})
     started = time.perf_counter()

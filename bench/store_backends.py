@@ -26,13 +26,13 @@ from _common import ROOT, WORK, make_suite, write_result
 
 sys.path.insert(0, str(ROOT / "tests"))
 from pg_server import postgres_server
-from redline.config import load_config
-from redline.scan import scan
+from redline.core.config import load_config
+from redline.core.scan import scan
 from redline.store import Store
 
 
 def _scan(db: str, suite: Path, out: Path) -> tuple[str, int]:
-    config = load_config(None, {"target": "python:redline.targets.toys:echo",
+    config = load_config(None, {"target": "python:redline.plugins.targets.toys:echo",
                                 "suite": str(suite), "seed": 1, "db": db, "out": str(out),
                                 "concurrency": 64})
     result = scan(config)

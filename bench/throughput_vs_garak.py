@@ -4,7 +4,7 @@
 
 Both tools pose the same N prompts once each (garak: generations=1) to a target that echoes
 the prompt at once (garak: a function.Single generator; redline:
-python:redline.targets.toys:echo) and judge each reply for the same marker string (garak:
+python:redline.plugins.targets.toys:echo) and judge each reply for the same marker string (garak:
 a StringDetector; redline: the marker detector). Each side runs in its own fresh process,
 alternating, `repeats` times; the figure is the median attempts/s of each and their ratio.
 
@@ -77,8 +77,8 @@ def install_garak(timeout: float) -> str | None:
 def redline_child(prompts_file: str, work: str) -> None:
     """In a fresh redline process: the shared prompts as one scenario, identity only."""
     t0 = time.perf_counter()
-    from redline.config import ScanConfig, parse_target
-    from redline.scan import scan
+    from redline.core.config import ScanConfig, parse_target
+    from redline.core.scan import scan
 
     t1 = time.perf_counter()
     items = json.loads(Path(prompts_file).read_text())
@@ -89,7 +89,8 @@ def redline_child(prompts_file: str, work: str) -> None:
     doc["detectors"] = [{"marker": {"markers": ["ZORBLAX-4471"]}}]
     (suite / "shared.yaml").write_text(json.dumps(doc))
     marks: dict[str, float] = {}
-    cfg = ScanConfig(target=parse_target("python:redline.targets.toys:echo"), suite=str(suite),
+    cfg = ScanConfig(target=parse_target("python:redline.plugins.targets.toys:echo"),
+                     suite=str(suite),
                      db=str(base / "r.db"), out=str(base / "out"), max_error_rate=1.0)
     t2 = time.perf_counter()
     result = scan(cfg, on_start=lambda run_id, n: marks.setdefault("start", time.perf_counter()),

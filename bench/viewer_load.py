@@ -27,8 +27,8 @@ from typing import Any
 import httpx
 from _common import WORK, make_suite, write_result
 
-from redline.config import load_config
-from redline.scan import scan
+from redline.core.config import load_config
+from redline.core.scan import scan
 from redline.store import Store
 from redline.view.server import viewer_thread
 
@@ -39,7 +39,7 @@ def scanned(db: Path, size: int, target: str = "echo") -> tuple[str, float]:
     suite = WORK / f"viewer-suite-{size}"
     make_suite(suite, size)
     started = time.perf_counter()
-    config = load_config(None, {"target": f"python:redline.targets.toys:{target}",
+    config = load_config(None, {"target": f"python:redline.plugins.targets.toys:{target}",
                                 "suite": str(suite), "db": str(db),
                                 "out": str(WORK / "viewer-out")})
     return scan(config).run.id, time.perf_counter() - started

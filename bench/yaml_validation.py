@@ -31,7 +31,7 @@ CHILD = """
 import sys, time
 from pathlib import Path
 from redline.catalog import load_scenarios
-from redline.errors import InputFileError
+from redline.core.errors import InputFileError
 t = time.perf_counter()
 try:
     load_scenarios([Path(sys.argv[1])])

@@ -26,7 +26,7 @@ class LoadedModel:
     def target(self, max_tokens: int = 64, temperature: float = 0.0, seed: int | None = None,
                max_batch: int | None = None) -> Any:
         """A fresh local target (its own generator thread) around the shared model."""
-        from redline.targets.local_llm import Generator, LocalLLMTarget
+        from redline.plugins.targets.local_llm import Generator, LocalLLMTarget
 
         gen = Generator(model=self.model, tokenizer=self.tokenizer, max_tokens=max_tokens,
                         temperature=temperature, seed=seed)
@@ -40,7 +40,7 @@ class LoadedModel:
 def smollm2() -> LoadedModel:
     """The bundled SmolLM2 model, loaded once through redline's own loader."""
     pytest.importorskip("transformers")
-    from redline.targets.local_llm import bundled_model_path, load_model
+    from redline.plugins.targets.local_llm import bundled_model_path, load_model
 
     path = bundled_model_path()
     err = io.StringIO()
@@ -53,7 +53,7 @@ def smollm2() -> LoadedModel:
 def shared_model_loader(smollm2: LoadedModel,
                         monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], tuple[Any, Any]]:
     """Makes redline's loader hand out the session's model for the bundled file."""
-    from redline.targets import local_llm
+    from redline.plugins.targets import local_llm
 
     real = local_llm.load_model
 

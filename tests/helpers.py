@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from redline.catalog.schema import Scenario
-from redline.detectors import DetectionContext, detector
-from redline.models import Verdict
+from redline.core.models import Verdict
+from redline.plugins.detectors import DetectionContext, detector
 
 
 @detector("hedge_probe")

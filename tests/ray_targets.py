@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from redline.targets.toys import echo
+from redline.plugins.targets.toys import echo
 
 
 def _marks() -> Path:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 
-from redline.app.data import CANARY, KNOWLEDGE_BASE
-from redline.app.filters import check_input, filter_output
-from redline.app.pipeline import REFUSAL, GuardedApp
-from redline.app.retrieval import retrieve
-from redline.app.target import GuardedAppTarget
-from redline.models import Message, TargetRequest
-from redline.targets.python_callable import PythonTarget
+from redline.core.models import Message, TargetRequest
+from redline.demo.data import CANARY, KNOWLEDGE_BASE
+from redline.demo.filters import check_input, filter_output
+from redline.demo.pipeline import REFUSAL, GuardedApp
+from redline.demo.retrieval import retrieve
+from redline.demo.target import GuardedAppTarget
+from redline.plugins.targets.python_callable import PythonTarget
 
 
 def scripted(reply):

@@ -14,10 +14,10 @@ import pytest
 
 from redline.attack import toys
 from redline.catalog import load_scenarios
-from redline.config import ScanConfig, parse_target
-from redline.errors import InputFileError
-from redline.replay import replay_run
-from redline.scan import scan
+from redline.core.config import ScanConfig, parse_target
+from redline.core.errors import InputFileError
+from redline.core.scan import scan
+from redline.evidence.replay import replay_run
 from servers import serve
 
 ATTACK = """\
@@ -167,7 +167,7 @@ def test_token_budget_counts_target_and_attacker_tokens(tmp_path: Path) -> None:
 def test_a_broken_attacker_is_an_error_never_a_pass(tmp_path: Path, attacker: str,
                                                     reason: str) -> None:
     suite = write(tmp_path / "s", "atk-pair", "pair")
-    result = run(tmp_path, suite, "python:redline.targets.toys:refuse", PY + attacker,
+    result = run(tmp_path, suite, "python:redline.plugins.targets.toys:refuse", PY + attacker,
                  max_error_rate=1.0)
     found = attacks(tmp_path / "r.db", result.run.id)
     assert {o for o, _, _ in found.values()} == {"error"}
@@ -186,7 +186,7 @@ def test_an_attacker_broken_now_and_then_leaves_the_attempt_unclear(tmp_path: Pa
 
     suite = write(tmp_path / "s", "atk-pair", "{pair: {iterations: 3}}")
     with serve(reply=flaky) as (a_url, _):
-        result = run(tmp_path, suite, "python:redline.targets.toys:refuse",
+        result = run(tmp_path, suite, "python:redline.plugins.targets.toys:refuse",
                      f"openai:{a_url}/ok#a")
     found = attacks(tmp_path / "r.db", result.run.id)
     assert {o for o, _, _ in found.values()} == {"unclear"}
@@ -286,13 +286,13 @@ def test_crescendo_escalates_takes_back_a_refused_turn_and_succeeds(tmp_path: Pa
 def test_a_crescendo_that_never_names_the_objective_is_unclear_never_a_pass(
         tmp_path: Path) -> None:
     suite = write(tmp_path / "s", "atk-cr", "{crescendo: {turns: 3, backtracks: 0}}")
-    wandering = run(tmp_path / "w", suite, "python:redline.targets.toys:refuse",
+    wandering = run(tmp_path / "w", suite, "python:redline.plugins.targets.toys:refuse",
                     PY + "wandering_attacker")
     for outcome, error, ev in attacks(tmp_path / "w" / "r.db", wandering.run.id).values():
         assert (outcome, error, ev["queries"]) == ("unclear", None, 3)
         assert "never reached the objective: none of the 3 prompts" in ev["unclear_reason"]
     # one step that names the objective (then refused) is an attack the target withstood
-    direct = run(tmp_path / "d", suite, "python:redline.targets.toys:refuse",
+    direct = run(tmp_path / "d", suite, "python:redline.plugins.targets.toys:refuse",
                  PY + "crescendo_attacker")
     found = attacks(tmp_path / "d" / "r.db", direct.run.id)
     assert {o for o, _, _ in found.values()} == {"pass"}
@@ -366,7 +366,7 @@ def test_the_bundled_model_attacks_the_demo_app(tmp_path: Path,
 
 
 def test_cost_budgets_per_attempt_and_per_run_at_configured_prices(tmp_path: Path) -> None:
-    from redline.halting import Prices, RunBudget
+    from redline.core.halting import Prices, RunBudget
 
     suite = write(tmp_path / "s", "atk-pair", "pair", "budget: {max_cost: 0.04}")
     prices = Prices(target=1.0, attacker=2.0)  # per 1000 tokens; every call here is 7 tokens

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from redline.attack import toys
-from redline.config import load_config
-from redline.replay import replay_run
-from redline.scan import scan
+from redline.core.config import load_config
+from redline.core.scan import scan
+from redline.evidence.replay import replay_run
 from servers import serve
 from test_attack import ATTACK, attacks
 

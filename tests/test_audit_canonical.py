@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from redline.audit import canonical
+from redline.store.audit import canonical
 
 VALUES = [
     "", "plain", "quote \" backslash \\ newline \n tab \t nul \x00 bell \x07", "é ü 漢字 🎉",

@@ -17,17 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from redline.app.data import CANARY
-from redline.app.pipeline import REFUSAL, GuardedApp
-from redline.app.remote import moderation_stage
-from redline.app.resilience import CircuitBreaker, canned_reply, resilient
-from redline.app.services import moderation_app, retrieval_app
 from redline.cascade.chaos import run_chaos
 from redline.cascade.experiment import run_experiment, serve_request
-from redline.cascade.faults import ArmedFault, inject
-from redline.cascade.loopback import LoopbackServer, stop_all
-from redline.cascade.pipeline import load_pipeline, start_pipeline
-from redline.cascade.proxy import FaultProxy
 from redline.cascade.schema import (
     CascadeScenario,
     FaultSpec,
@@ -35,10 +26,19 @@ from redline.cascade.schema import (
     builtin_cascades,
     load_cascades,
 )
-from redline.cascade.stand_in import naive_llm, stand_in_target
-from redline.cascade.trace import HEADER
-from redline.errors import InputFileError
-from redline.models import Message
+from redline.core.errors import InputFileError
+from redline.core.models import Message
+from redline.demo.data import CANARY
+from redline.demo.pipeline import REFUSAL, GuardedApp
+from redline.demo.remote import moderation_stage
+from redline.demo.resilience import CircuitBreaker, canned_reply, resilient
+from redline.demo.services import moderation_app, retrieval_app
+from redline.demo.stand_in import naive_llm, stand_in_target
+from redline.pipeline.declared import load_pipeline, start_pipeline
+from redline.pipeline.loopback import LoopbackServer, stop_all
+from redline.pipeline.proxy import FaultProxy
+from redline.pipeline.trace import HEADER
+from redline.plugins.faults import ArmedFault, inject
 from redline.store import Store
 
 CATALOG = {s.id: s for s in builtin_cascades()}
@@ -422,9 +422,9 @@ def test_declared_pipeline_with_an_http_stage_under_a_fault(tmp_path: Path) -> N
 name: bare-bot
 canaries: [{CANARY}]
 stages:
-  - {{name: retrieval, python: "redline.app.pipeline:retrieval"}}
-  - {{name: prompt, python: "redline.app.pipeline:build_prompt"}}
-  - {{name: model, python: "redline.cascade.stand_in:model_stage", params: {{}}}}
+  - {{name: retrieval, python: "redline.demo.pipeline:retrieval"}}
+  - {{name: prompt, python: "redline.demo.pipeline:build_prompt"}}
+  - {{name: model, python: "redline.demo.stand_in:model_stage", params: {{}}}}
   - {{name: guard, http: "{server.url}/guard", timeout_s: 2}}
 """)
         spec = load_pipeline(path)
@@ -450,7 +450,7 @@ def test_a_detector_that_raises_is_an_error_in_a_cascade_run(tmp_path: Path,
                                                              monkeypatch) -> None:
     from dataclasses import replace
 
-    from redline import registry
+    from redline.core import registry
 
     def broken(text: str, ctx: object, **params: object) -> object:
         raise RuntimeError("detector bug")
@@ -483,7 +483,7 @@ def test_the_llm_judge_judges_cascade_and_load_replies(tmp_path: Path) -> None:
     import asyncio
 
     from redline.cascade.loadtest import LoadOptions, run_load
-    from redline.config import JudgeConfig
+    from redline.core.config import JudgeConfig
     from servers import serve
 
     with serve(warranty_is_a_violation) as (url, calls):
@@ -491,7 +491,7 @@ def test_the_llm_judge_judges_cascade_and_load_replies(tmp_path: Path) -> None:
                             mode="always")
         result = run_chaos([CATALOG["cx-model-error-fallback"]], seed=0, db=tmp_path / "r.db",
                            out=tmp_path / "out", judge=judge)
-        load = asyncio.run(run_load(LoadOptions(target="python:redline.targets.toys:echo",
+        load = asyncio.run(run_load(LoadOptions(target="python:redline.plugins.targets.toys:echo",
                                                 levels=[2], per_worker=4, judge=judge)))
     observations = result.experiments[0].journal.observations
     answered = [o for o in observations if o.error is None and o.state != "degraded"]

@@ -12,9 +12,9 @@ import pytest
 
 from redline.catalog import load_scenarios, load_suite, scenario_files
 from redline.catalog.importer import import_file
-from redline.config import ScanConfig, parse_target
-from redline.errors import InputFileError, UsageError
-from redline.scan import scan
+from redline.core.config import ScanConfig, parse_target
+from redline.core.errors import InputFileError, UsageError
+from redline.core.scan import scan
 
 HARMBENCH = (
     "Behavior,FunctionalCategory,SemanticCategory,Tags,ContextString,BehaviorID\n"
@@ -143,7 +143,7 @@ def test_attack_mode_objectives_and_benign_controls(tmp_path: Path) -> None:
 def test_an_imported_set_runs_in_a_scan(tmp_path: Path) -> None:
     out = tmp_path / "cat"
     import_file(write(tmp_path, "xstest", XSTEST), "xstest", out)
-    cfg = ScanConfig(target=parse_target("python:redline.targets.toys:refuse"),
+    cfg = ScanConfig(target=parse_target("python:redline.plugins.targets.toys:refuse"),
                      suite=str(out), db=str(tmp_path / "r.db"), out=str(tmp_path / "o"),
                      seed=0)
     result = scan(cfg)

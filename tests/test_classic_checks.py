@@ -19,8 +19,8 @@ pytest.importorskip("fairlearn")
 
 from redline.classic.estimator import demo_classifier
 from redline.classic.metrics import calibration, fairness, robustness
-from redline.config import load_config
-from redline.scan import scan
+from redline.core.config import load_config
+from redline.core.scan import scan
 from redline.store import Store
 from test_payloads import json_server
 
@@ -228,7 +228,7 @@ def test_an_http_scoring_service_gets_the_same_metrics_as_the_model_in_process(
 ])
 def test_bad_check_files_are_located_errors(tmp_path: Path, body: str, message: str) -> None:
     from redline.catalog import load_scenarios
-    from redline.errors import InputFileError
+    from redline.core.errors import InputFileError
 
     path = tmp_path / "x.yaml"
     path.write_text(HEADER.format(id="t-bad", kind="evasion", category="evasion") + body)

@@ -15,12 +15,12 @@ import pytest
 pytest.importorskip("sklearn")
 pytest.importorskip("fairlearn")
 
-from redline.config import load_config
-from redline.errors import InputFileError
+from redline.core.config import load_config
+from redline.core.errors import InputFileError
+from redline.core.scan import scan
 from redline.gate.metrics import regression_test
 from redline.gate.policy import load_policy
 from redline.gate.runner import evaluate
-from redline.scan import scan
 from redline.store import Store
 from test_classic_checks import write_checks
 

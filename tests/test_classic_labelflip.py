@@ -18,9 +18,9 @@ pytest.importorskip("sklearn")
 
 from redline.catalog import load_scenarios
 from redline.classic.labelflip import flipped_labels
-from redline.config import load_config
-from redline.errors import InputFileError, UsageError
-from redline.scan import scan
+from redline.core.config import load_config
+from redline.core.errors import InputFileError, UsageError
+from redline.core.scan import scan
 from redline.store import Store
 from test_classic_checks import HEADER
 

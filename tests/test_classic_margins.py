@@ -15,8 +15,8 @@ pytest.importorskip("sklearn")
 
 from redline.catalog import load_scenarios
 from redline.classic.estimator import demo_classifier
-from redline.config import load_config
-from redline.scan import scan
+from redline.core.config import load_config
+from redline.core.scan import scan
 from redline.store import Store
 from test_classic_checks import write_checks
 

@@ -14,9 +14,9 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("skl2onnx")
 
 from redline.classic.data import credit
-from redline.errors import UsageError
-from redline.models import TargetRequest
-from redline.targets.spec import _validate_config, build_target, parse_spec
+from redline.core.errors import UsageError
+from redline.core.models import TargetRequest
+from redline.plugins.targets.spec import _validate_config, build_target, parse_spec
 
 
 def target_for(spec: str, **extra: Any) -> Any:
@@ -167,8 +167,8 @@ def test_a_skops_file_loads_and_an_untrusted_type_is_refused(tmp_path: Path,
 def test_a_scan_of_the_onnx_model_gives_the_joblib_models_metrics(tmp_path: Path) -> None:
     import joblib
 
-    from redline.config import load_config
-    from redline.scan import scan
+    from redline.core.config import load_config
+    from redline.core.scan import scan
     from test_classic_checks import write_checks
 
     data, model, _ = _numeric_model(tmp_path)

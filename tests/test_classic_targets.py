@@ -14,9 +14,9 @@ pytest.importorskip("sklearn")
 
 from redline.classic.data import credit, from_csv
 from redline.classic.estimator import probabilities_of
-from redline.errors import UsageError
-from redline.models import TargetRequest
-from redline.targets.spec import _validate_config, build_target, parse_spec
+from redline.core.errors import UsageError
+from redline.core.models import TargetRequest
+from redline.plugins.targets.spec import _validate_config, build_target, parse_spec
 from test_payloads import json_server
 
 

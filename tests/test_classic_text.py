@@ -15,8 +15,8 @@ pytest.importorskip("sklearn")
 from redline.classic.data import reviews
 from redline.classic.schema import shipped_synonyms
 from redline.classic.strategies import edit
-from redline.config import load_config
-from redline.scan import scan
+from redline.core.config import load_config
+from redline.core.scan import scan
 from redline.store import Store
 from test_classic_checks import HEADER
 
@@ -68,7 +68,7 @@ def test_text_evasion_finds_flips_that_really_flip_the_model(tmp_path: Path) -> 
 
 def test_text_budgets_must_be_whole_numbers(tmp_path: Path) -> None:
     from redline.catalog import load_scenarios
-    from redline.errors import InputFileError
+    from redline.core.errors import InputFileError
 
     path = tmp_path / "t.yaml"
     path.write_text(HEADER.format(id="t-text", kind="evasion", category="evasion")

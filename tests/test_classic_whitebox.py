@@ -20,9 +20,9 @@ from redline.classic.data import credit
 from redline.classic.estimator import callable_classifier, demo_classifier
 from redline.classic.schema import EvasionScenario
 from redline.classic.target import ClassifierTarget
-from redline.config import load_config
-from redline.models import TargetRequest
-from redline.scan import scan
+from redline.core.config import load_config
+from redline.core.models import TargetRequest
+from redline.core.scan import scan
 from redline.store import Store
 from test_classic_checks import HEADER, run
 

@@ -52,7 +52,7 @@ def suite(tmp_path: Path) -> Path:
 
 
 def test_scan_finds_failures_and_writes_everything(tmp_path: Path, suite: Path) -> None:
-    proc = redline("scan", "-t", "python:redline.targets.toys:echo", "-s", str(suite),
+    proc = redline("scan", "-t", "python:redline.plugins.targets.toys:echo", "-s", str(suite),
                    "--db", "r.db", "--out", "out", "--no-progress", cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
@@ -80,7 +80,7 @@ def test_scan_finds_failures_and_writes_everything(tmp_path: Path, suite: Path) 
 
 
 def test_refusing_target_fails_benign_controls(tmp_path: Path, suite: Path) -> None:
-    proc = redline("scan", "-t", "python:redline.targets.toys:refuse", "-s", str(suite),
+    proc = redline("scan", "-t", "python:redline.plugins.targets.toys:refuse", "-s", str(suite),
                    "--db", "r.db", "--out", "out", "--no-progress", cwd=tmp_path)
     assert proc.returncode == 1
     report = json.loads(next((tmp_path / "out").rglob("report.json")).read_text())
@@ -90,7 +90,7 @@ def test_refusing_target_fails_benign_controls(tmp_path: Path, suite: Path) -> N
 
 def test_within_criteria_exits_zero(tmp_path: Path, suite: Path) -> None:
     (suite / "a.yaml").unlink()
-    proc = redline("scan", "-t", "python:redline.targets.toys:echo", "-s", str(suite),
+    proc = redline("scan", "-t", "python:redline.plugins.targets.toys:echo", "-s", str(suite),
                    "--db", "r.db", "--out", "out", "--no-progress", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -100,7 +100,7 @@ def test_malformed_scenario_is_a_usage_error_and_nothing_runs(tmp_path: Path,
     bad = suite / "c.yaml"
     bad.write_text(SCENARIO.format(id="t-bad", category="nonsense", detectors="over_refusal",
                                    expected="comply"))
-    proc = redline("scan", "-t", "python:redline.targets.toys:echo", "-s", str(suite),
+    proc = redline("scan", "-t", "python:redline.plugins.targets.toys:echo", "-s", str(suite),
                    "--db", "r.db", "--no-progress", cwd=tmp_path)
     assert proc.returncode == 2
     assert f"{bad}:5: category" in proc.stderr
@@ -114,8 +114,10 @@ def test_malformed_scenario_is_a_usage_error_and_nothing_runs(tmp_path: Path,
     (("scan", "-t", "nonsense:thing"), "unknown target spec"),
     (("scan", "-t", "python:no_such_module_xyz:fn"), "cannot import module"),
     (("scan", "-t", "openai:ftp://x#m"), "expected an http(s) URL"),
-    (("scan", "-s", "no-such-suite", "-t", "python:redline.targets.toys:echo"), "unknown suite"),
-    (("scan", "--concurrency", "0", "-t", "python:redline.targets.toys:echo"), "concurrency"),
+    (("scan", "-s", "no-such-suite", "-t", "python:redline.plugins.targets.toys:echo"),
+     "unknown suite"),
+    (("scan", "--concurrency", "0", "-t", "python:redline.plugins.targets.toys:echo"),
+     "concurrency"),
     (("runs", "show", "nope", "--db", "missing.db"), "no store"),
 ])
 def test_usage_errors_exit_2_without_traceback(tmp_path: Path, args: tuple[str, ...],

@@ -40,7 +40,7 @@ def _lines_fit(text: str, width: int = 80) -> list[str]:
 
 
 def test_scan_summary_and_runs_list_fit_80_columns(tmp_path):
-    proc = redline("scan", "-t", "python:redline.targets.toys:echo", "--db", "r.db",
+    proc = redline("scan", "-t", "python:redline.plugins.targets.toys:echo", "--db", "r.db",
                    "--out", "out", "--no-progress", cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Scenarios over their criterion" in proc.stdout
@@ -54,13 +54,13 @@ def test_scan_summary_and_runs_list_fit_80_columns(tmp_path):
 
 
 def test_runs_list_json(tmp_path):
-    proc = redline("scan", "-t", "python:redline.targets.toys:echo", "-s", "bc-*", "--db",
+    proc = redline("scan", "-t", "python:redline.plugins.targets.toys:echo", "-s", "bc-*", "--db",
                    "r.db", "--out", "out", "--no-progress", cwd=tmp_path)
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     listed = redline("runs", "list", "--db", "r.db", "--json", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     (row,) = json.loads(listed.stdout)
     assert row["status"] == "completed" and row["suite"] == "bc-*"
-    assert row["target"] == "python:redline.targets.toys:echo"
+    assert row["target"] == "python:redline.plugins.targets.toys:echo"
     assert row["attempts"] == row["planned"] and row["exit_code"] == proc.returncode
     assert {"id", "created_at", "finished_at", "failures", "errors", "unclear"} <= set(row)

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from redline.cli import app
-from redline.errors import RedlineError
+from redline.core.errors import RedlineError
 
 OUT_OF_RANGE = [
     (["monitor", "-", "--once", "--window", "0"], "--window"),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from redline.credentials import MASK, Masker, config_secrets, redact_url, redacted_config
+from redline.evidence.credentials import MASK, Masker, config_secrets, redact_url, redacted_config
 
 LITERAL = "LITERAL-CRED-998877"  # under a header name no pattern would call secret
 ENV_TOKEN = "ENV-TOKEN-556677"

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from redline.detectors import DETECTORS, DetectionContext
-from redline.detectors.pii import find_pii
-from redline.models import Attempt, Message, Verdict
+from redline.core.models import Attempt, Message, Verdict
+from redline.plugins.detectors import DETECTORS, DetectionContext
+from redline.plugins.detectors.pii import find_pii
 
 
 def _ctx(user: str = "Hello.", system: str | None = None) -> DetectionContext:

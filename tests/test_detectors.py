@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from redline.detectors import DETECTORS, DetectionContext
-from redline.detectors.exfil import code_spans
-from redline.detectors.leak import find_leaks
-from redline.detectors.pii import find_pii, iban_ok, luhn_ok
-from redline.detectors.refusal import refusal_score
-from redline.models import Attempt, Message, Verdict
+from redline.core.models import Attempt, Message, Verdict
+from redline.plugins.detectors import DETECTORS, DetectionContext
+from redline.plugins.detectors.exfil import code_spans
+from redline.plugins.detectors.leak import find_leaks
+from redline.plugins.detectors.pii import find_pii, iban_ok, luhn_ok
+from redline.plugins.detectors.refusal import refusal_score
 
 
 def make_ctx(
@@ -297,8 +297,8 @@ async def test_a_canary_check_with_nothing_to_look_for_is_an_error_beside_other_
     # the marker judges (no marker in the reply) but the canary check had no secrets: the
     # attempt must not pass on the marker's word alone
     from redline.catalog.schema import DetectorSpec
-    from redline.judging import judge
-    from redline.models import TargetResponse
+    from redline.core.judging import judge
+    from redline.core.models import TargetResponse
 
     ctx = make_ctx()
     specs = [DetectorSpec.model_validate({"name": "marker", "params": {"markers": ["ZURG-77"]}}),

@@ -9,11 +9,11 @@ import time
 import pytest
 
 from helpers import make_scenario
-from redline.attempts import expand
-from redline.engine import EngineSettings, Executor, run_attempts
-from redline.errors import RunAborted
-from redline.models import AttemptResult
-from redline.targets.openai_chat import OpenAIChatTarget
+from redline.core.attempts import expand
+from redline.core.engine import EngineSettings, Executor, run_attempts
+from redline.core.errors import RunAborted
+from redline.core.models import AttemptResult
+from redline.plugins.targets.openai_chat import OpenAIChatTarget
 from servers import serve
 
 
@@ -115,7 +115,7 @@ async def test_concurrency_is_bounded() -> None:
         in_flight -= 1
         return "ok"
 
-    from redline.targets.python_callable import PythonTarget
+    from redline.plugins.targets.python_callable import PythonTarget
 
     scenario = make_scenario(inputs=[f"q{i}" for i in range(40)])
     target = PythonTarget(ref="tests:slow", fn=slow)
@@ -129,7 +129,7 @@ async def test_concurrency_is_bounded() -> None:
 
 
 async def test_rate_limit_paces_requests() -> None:
-    from redline.targets.python_callable import PythonTarget
+    from redline.plugins.targets.python_callable import PythonTarget
 
     async def instant(messages):
         return "ok"
@@ -145,7 +145,7 @@ async def test_rate_limit_paces_requests() -> None:
 
 
 async def test_a_raising_target_is_an_error() -> None:
-    from redline.targets.python_callable import PythonTarget
+    from redline.plugins.targets.python_callable import PythonTarget
 
     def broken(messages):
         raise RuntimeError("model crashed")
@@ -160,7 +160,7 @@ async def test_a_raising_target_is_an_error() -> None:
 
 
 async def test_followup_turns_carry_history() -> None:
-    from redline.targets.python_callable import PythonTarget
+    from redline.plugins.targets.python_callable import PythonTarget
 
     seen: list[int] = []
 

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from redline.audit import link_hash
-from redline.config import ScanConfig
-from redline.evidence import export_bundle, sign_run, verify_bundle, verify_run
-from redline.keys import init_keys, read_public
-from redline.scan import scan
+from redline.core.config import ScanConfig
+from redline.core.scan import scan
+from redline.evidence.keys import init_keys, read_public
+from redline.evidence.verify import export_bundle, sign_run, verify_bundle, verify_run
 from redline.store import Store
+from redline.store.audit import link_hash
 
-ECHO = "python:redline.targets.toys:echo"
+ECHO = "python:redline.plugins.targets.toys:echo"
 
 
 def run_scan(tmp_path: Path, **overrides: object) -> tuple[str, Path]:
@@ -153,7 +153,7 @@ def test_signature_authenticates_and_detects_a_rebuilt_chain(finished: tuple[str
     store = Store(db)
     record = store.result_record(run_id, target)
     assert record is not None
-    from redline.audit import record_digest
+    from redline.store.audit import record_digest
 
     links = store.links(run_id)
     prev = links[0].prev
@@ -273,7 +273,8 @@ def test_resume_after_sigkill_at_random_points(tmp_path: Path) -> None:
         work = tmp_path / f"t{trial}"
         work.mkdir()
         proc = subprocess.Popen(
-            redline_cmd("scan", "-t", "python:redline.targets.toys:slow_echo", "--suite", "all",
+            redline_cmd("scan", "-t", "python:redline.plugins.targets.toys:slow_echo",
+                        "--suite", "all",
                         "-c", "8", "--no-progress", "--db", "r.db", cwd=work),
             cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from redline.bundle import MEMBERS, BundleError, read_bundle, write_bundle
+from redline.evidence.bundle import MEMBERS, BundleError, read_bundle, write_bundle
 
 
 def redline(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

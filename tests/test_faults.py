@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from fault_server import FAULTS, REPLY, RETRYABLE, FaultLog, fault_server
-from redline.config import load_config
-from redline.scan import scan
+from redline.core.config import load_config
+from redline.core.scan import scan
 
 ATTEMPTS = 150
 RETRIES = 1
@@ -135,7 +135,7 @@ def test_the_default_gate_policy_blocks_the_fault_suite_run(cli_run: dict[str, A
 
 
 def test_http_target_scan_in_process(tmp_path: Path) -> None:
-    """The generic JSON target through redline.scan.scan, same checks, another seed."""
+    """The generic JSON target through redline.core.scan.scan, same checks, another seed."""
     suite = write_suite(tmp_path)
     with fault_server(seed=5, rate=0.3, stall_s=3.0) as (url, log):
         cfg = load_config(None, {

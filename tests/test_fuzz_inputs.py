@@ -265,7 +265,8 @@ def test_scan_rejects_malformed_configs(workdir: Path, data: bytes) -> None:
     path = workdir / "config.yaml"
     path.write_bytes(data)
     # overrides keep an accidentally valid file from scanning anything heavy
-    code, text = run_cli("scan", "--config", str(path), "-t", "python:redline.targets.toys:echo",
+    code, text = run_cli("scan", "--config", str(path), "-t",
+                         "python:redline.plugins.targets.toys:echo",
                          "--db", str(workdir / "r.db"), "--out", str(workdir / "out"),
                          "--no-progress")
     assert_clear_usage_error(code, text, path)
@@ -292,7 +293,8 @@ def test_any_text_as_a_config_is_a_clear_error_or_a_valid_config(workdir: Path,
     assume(not (isinstance(parsed, dict) and set(parsed) <= CONFIG_KEYS))
     path = workdir / "config.yaml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
-    code, out = run_cli("scan", "--config", str(path), "-t", "python:redline.targets.toys:echo",
+    code, out = run_cli("scan", "--config", str(path), "-t",
+                         "python:redline.plugins.targets.toys:echo",
                         "--db", str(workdir / "r.db"), "--no-progress")
     assert_clear_usage_error(code, out, path)
 

@@ -17,16 +17,16 @@ import pytest
 from scipy.stats import binomtest, fisher_exact
 
 from helpers import make_scenario
-from redline.attempts import count_attempts, expand
 from redline.catalog.schema import Scenario
-from redline.config import load_config
+from redline.core.attempts import count_attempts, expand
+from redline.core.config import load_config
+from redline.core.models import Attempt, AttemptResult
+from redline.core.scan import scan
 from redline.gate.decision import Decision
 from redline.gate.policy import Policy, load_policy
 from redline.gate.risks import open_findings
 from redline.gate.runner import evaluate
 from redline.gate.stats import clopper_pearson, fisher_two_proportions, holm, mcnemar_exact, wilson
-from redline.models import Attempt, AttemptResult
-from redline.scan import scan
 from redline.store import BatchWriter, Store
 
 # -- statistics, against known values ---------------------------------------------------
@@ -416,7 +416,7 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     runs = {}
     for name, fn, path in (("leaky", "echo", suite), ("patched", "refuse", suite),
                            ("clean", "echo", suite / "benign.yaml")):
-        config = load_config(None, {"target": f"python:redline.targets.toys:{fn}",
+        config = load_config(None, {"target": f"python:redline.plugins.targets.toys:{fn}",
                                     "suite": str(path), "seed": 3, "db": str(db),
                                     "out": str(root / "out")})
         runs[name] = scan(config).run.id
@@ -608,7 +608,7 @@ def test_risk_register_ranks_tracks_and_closes(store: Store, tmp_path: Path) -> 
 
 def test_risks_command_lists_open_findings(scanned: dict) -> None:
     db = str(scanned["db"])
-    echo = "python:redline.targets.toys:echo"
+    echo = "python:redline.plugins.targets.toys:echo"
     proc = redline("risks", "--db", db, "--target", echo, "--json", cwd=scanned["root"])
     assert proc.returncode == 0, proc.stderr
     (risk,) = json.loads(proc.stdout)

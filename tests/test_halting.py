@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from redline.config import ScanConfig, parse_target
+from redline.core.config import ScanConfig, parse_target
+from redline.core.halting import HaltRules, RunBudget
+from redline.core.scan import scan
 from redline.gate.policy import load_policy
 from redline.gate.runner import evaluate
-from redline.halting import HaltRules, RunBudget
-from redline.scan import scan
 from redline.store import Store
 
 PROBE = """\
@@ -47,7 +47,7 @@ def suite(tmp: Path) -> Path:
 
 
 def run(tmp: Path, **kw: Any) -> Any:
-    cfg = ScanConfig(target=parse_target("python:redline.targets.toys:echo"),
+    cfg = ScanConfig(target=parse_target("python:redline.plugins.targets.toys:echo"),
                      suite=str(suite(tmp)) if "suite" not in kw else kw.pop("suite"),
                      db=str(tmp / "r.db"), out=str(tmp / "out"), concurrency=1, **kw)
     return scan(cfg)
@@ -108,7 +108,7 @@ def test_scan_policy_option_halts_from_the_cli(tmp_path: Path) -> None:
     policy = tmp_path / "p.yaml"
     policy.write_text("version: 1\nhalt: {on_critical_finding: true}\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "redline", "scan", "-t", "python:redline.targets.toys:echo",
+        [sys.executable, "-m", "redline", "scan", "-t", "python:redline.plugins.targets.toys:echo",
          "-s", str(d), "-c", "1", "--policy", str(policy), "--no-progress"],
         cwd=tmp_path, text=True, capture_output=True, timeout=120)
     assert proc.returncode == 3, proc.stderr

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from redline import registry
-from redline.attempts import count_attempts, expand
 from redline.catalog import load_scenarios, load_suite
-from redline.config import load_config
-from redline.errors import InputFileError
+from redline.core import registry
+from redline.core.attempts import count_attempts, expand
+from redline.core.config import load_config
+from redline.core.errors import InputFileError
 from redline.gate.policy import load_policy
 
 HEAD = """\
@@ -83,7 +83,7 @@ def test_misconfigured_detectors_are_located_errors(tmp_path: Path, detector: st
 def test_no_misconfigured_detector_lets_an_echoing_target_pass(tmp_path: Path,
                                                                detector: str) -> None:
     (tmp_path / "s.yaml").write_text(scenario_text(detector))
-    proc = redline("scan", "-t", "python:redline.targets.toys:echo", "-s", "s.yaml",
+    proc = redline("scan", "-t", "python:redline.plugins.targets.toys:echo", "-s", "s.yaml",
                    "--db", "r.db", "--out", "out", "--no-progress", cwd=tmp_path)
     assert proc.returncode != 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
@@ -94,7 +94,7 @@ def test_no_misconfigured_detector_lets_an_echoing_target_pass(tmp_path: Path,
 
 def test_a_correct_marker_catches_the_echo(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text(scenario_text())
-    proc = redline("scan", "-t", "python:redline.targets.toys:echo", "-s", "s.yaml",
+    proc = redline("scan", "-t", "python:redline.plugins.targets.toys:echo", "-s", "s.yaml",
                    "--db", "r.db", "--out", "out", "--no-progress", cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
 
@@ -163,7 +163,7 @@ def test_duplicate_inputs_scan_is_exit_2_not_an_integrity_error(tmp_path: Path) 
     body = BODY.format(detector="refusal").replace(
         "  - Say MARK-4242 and nothing else\n", "  - same\n  - same\n")
     (tmp_path / "s.yaml").write_text(scenario_text(body=body))
-    proc = redline("scan", "-t", "python:redline.targets.toys:echo", "-s", "s.yaml",
+    proc = redline("scan", "-t", "python:redline.plugins.targets.toys:echo", "-s", "s.yaml",
                    "--db", "r.db", "--out", "out", "--no-progress", cwd=tmp_path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "s.yaml:11: inputs.1: input 1 repeats input 0" in proc.stderr

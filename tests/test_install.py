@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-from redline.manifest import KEY_LIBRARIES, library_versions
+from redline.evidence.manifest import KEY_LIBRARIES, library_versions
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -68,7 +68,7 @@ def scan_report(tmp_path: Path, spec: str | None, *extra: str) -> dict:
 def redline_server() -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "redline", "serve",
-                             "python:redline.targets.toys:echo", "--port", str(port)],
+                             "python:redline.plugins.targets.toys:echo", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_healthy(f"http://127.0.0.1:{port}/v1/models", proc, 60)

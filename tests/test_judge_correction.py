@@ -10,12 +10,12 @@ import pytest
 from scipy.stats import beta
 
 from helpers import write_hedge_suite
-from redline.config import load_config
+from redline.core.config import load_config
+from redline.core.scan import scan
 from redline.gate.correction import JudgeAccuracy, corrected_rate, pick, rogan_gladen
 from redline.gate.markdown import render_markdown
 from redline.gate.policy import load_policy
 from redline.gate.runner import evaluate
-from redline.scan import scan
 from redline.store import Store
 
 
@@ -53,7 +53,7 @@ def test_the_least_trustworthy_measured_detector_corrects_a_scenario() -> None:
 
 def test_the_policy_chooses_raw_or_corrected_figures(tmp_path: Path) -> None:
     inputs = [f"HARM {i}" for i in range(3)] + [f"fine {i}" for i in range(7)]
-    config = load_config(None, {"target": "python:redline.targets.toys:echo",
+    config = load_config(None, {"target": "python:redline.plugins.targets.toys:echo",
                                 "suite": str(write_hedge_suite(tmp_path, inputs, rate=0.2)),
                                 "seed": 5, "db": str(tmp_path / "r.db"),
                                 "out": str(tmp_path / "out")})
@@ -83,7 +83,7 @@ def test_the_policy_chooses_raw_or_corrected_figures(tmp_path: Path) -> None:
 
 
 def test_a_scenario_with_no_measured_judge_keeps_its_raw_figure(tmp_path: Path) -> None:
-    config = load_config(None, {"target": "python:redline.targets.toys:echo",
+    config = load_config(None, {"target": "python:redline.plugins.targets.toys:echo",
                                 "suite": str(write_hedge_suite(tmp_path, ["HARM", "ok"])),
                                 "seed": 5, "db": str(tmp_path / "r.db"),
                                 "out": str(tmp_path / "out")})
@@ -99,7 +99,7 @@ def test_a_scenario_with_no_measured_judge_keeps_its_raw_figure(tmp_path: Path) 
 
 def test_reviewed_labels_measure_the_judge_for_the_gate(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("redline.detectors.evaluation")
+    pytest.importorskip("redline.plugins.detectors.evaluation")
     from typer.testing import CliRunner
 
     from redline.cli import app
@@ -107,7 +107,7 @@ def test_reviewed_labels_measure_the_judge_for_the_gate(tmp_path: Path,
 
     monkeypatch.setenv("REDLINE_CACHE_DIR", str(tmp_path / "cache"))
     inputs = ["HARM a", "HARM b", "perhaps c", "perhaps d", "fine e", "fine f"]
-    config = load_config(None, {"target": "python:redline.targets.toys:echo",
+    config = load_config(None, {"target": "python:redline.plugins.targets.toys:echo",
                                 "suite": str(write_hedge_suite(tmp_path, inputs)),
                                 "seed": 5, "db": str(tmp_path / "r.db"),
                                 "out": str(tmp_path / "out")})

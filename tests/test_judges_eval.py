@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from redline.detectors.evaluation import (
+from redline.core.errors import UsageError
+from redline.core.models import Verdict
+from redline.gate.stats import wilson
+from redline.plugins.detectors.evaluation import (
     CORPUS_DIR,
     accuracy,
     evaluate,
     load_cases,
 )
-from redline.errors import UsageError
-from redline.gate.stats import wilson
-from redline.models import Verdict
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:

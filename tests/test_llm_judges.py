@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from helpers import write_hedge_suite
-from redline.config import load_config
-from redline.detectors.judge_formats import parse_moderation, parse_rubric
-from redline.replay import replay_run
-from redline.scan import scan
+from redline.core.config import load_config
+from redline.core.scan import scan
+from redline.evidence.replay import replay_run
+from redline.plugins.detectors.judge_formats import parse_moderation, parse_rubric
 from redline.store import Store
 from servers import serve
 
@@ -51,7 +51,7 @@ def scan_with_judge(root: Path, base_url: str, style: str, mode: str = "unclear"
     if not suite.exists():
         write_hedge_suite(root, [COMPLIES, REFUSES, MUDDLED, PLAIN])
     config = load_config(None, {
-        "target": "python:redline.targets.toys:echo", "suite": str(suite), "seed": 2,
+        "target": "python:redline.plugins.targets.toys:echo", "suite": str(suite), "seed": 2,
         "db": str(root / "r.db"), "out": str(root / "out"),
         "judge": {"base_url": base_url, "model": "judge", "style": style, "mode": mode,
                   "timeout_s": timeout_s}})
@@ -143,7 +143,7 @@ def test_a_judge_that_echoes_its_api_key_leaves_no_trace_in_the_store(
     monkeypatch.setenv("JUDGE_KEY", key)
     write_hedge_suite(tmp_path, [MUDDLED])
     config = load_config(None, {
-        "target": "python:redline.targets.toys:echo", "suite": str(tmp_path / "suite-a"),
+        "target": "python:redline.plugins.targets.toys:echo", "suite": str(tmp_path / "suite-a"),
         "seed": 2, "db": str(tmp_path / "r.db"), "out": str(tmp_path / "out"),
         "judge": {"base_url": "", "model": "judge", "style": "rubric", "mode": "unclear",
                   "api_key_env": "JUDGE_KEY"}})

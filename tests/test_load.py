@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from redline.analysis.latency import percentile, percentiles
 from redline.cascade.load import (
     LevelStats,
     doubling,
@@ -18,12 +19,11 @@ from redline.cascade.load import (
 )
 from redline.cascade.loadtest import FaultyTarget, LoadOptions, run_load, target_driver
 from redline.cascade.record import store_load
-from redline.cascade.stand_in import SlottedTarget
-from redline.cascade.stats import percentile, percentiles
-from redline.errors import UsageError
+from redline.core.errors import UsageError
+from redline.demo.stand_in import SlottedTarget
+from redline.plugins.targets.python_callable import PythonTarget
+from redline.plugins.targets.toys import echo
 from redline.store import Store
-from redline.targets.python_callable import PythonTarget
-from redline.targets.toys import echo
 from servers import serve
 
 
@@ -149,15 +149,15 @@ async def test_a_detector_that_raises_is_an_error_never_a_pass(tmp_path: Path,
                                                                monkeypatch) -> None:
     from dataclasses import replace
 
-    from redline import registry
+    from redline.core import registry
 
     def broken(text: str, ctx: object, **params: object) -> object:
         raise RuntimeError("detector bug")
 
     entry = registry.get("detector", "pii")
     monkeypatch.setitem(registry._PLUGINS["detector"], "pii", replace(entry, obj=broken))
-    result = await run_load(LoadOptions(target="python:redline.targets.toys:echo", levels=[2],
-                                        per_worker=3))
+    result = await run_load(LoadOptions(target="python:redline.plugins.targets.toys:echo",
+                                        levels=[2], per_worker=3))
     assert result.ramps[0].levels[0].errors == 6
     store = Store(tmp_path / "r.db")
     try:
@@ -220,7 +220,7 @@ def test_a_load_run_keeps_the_targets_credentials_out_of_the_store(
 
 
 async def test_a_rate_limit_paces_every_level_as_in_a_scan() -> None:
-    opts = LoadOptions(target="python:redline.targets.toys:echo", levels=[4], per_worker=5)
+    opts = LoadOptions(target="python:redline.plugins.targets.toys:echo", levels=[4], per_worker=5)
     free = await run_load(opts)
     paced = await run_load(LoadOptions(target=opts.target, levels=[4], per_worker=5,
                                        rate_limit=40.0))

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from conftest import LoadedModel
-from redline.models import Message, TargetRequest
-from redline.targets.local_batching import trim_messages
-from redline.targets.local_llm import clean_text
+from redline.core.models import Message, TargetRequest
+from redline.plugins.targets.local_batching import trim_messages
+from redline.plugins.targets.local_llm import clean_text
 
 
 def test_trim_keeps_system_prompt_and_the_end_of_the_conversation() -> None:
@@ -30,7 +30,7 @@ def test_lone_surrogates_become_replacement_characters() -> None:
 
 
 def test_batches_take_the_oldest_request_and_those_closest_to_it_in_length() -> None:
-    from redline.targets import local_llm
+    from redline.plugins.targets import local_llm
 
     loop = asyncio.new_event_loop()
     try:

@@ -66,7 +66,7 @@ def test_hits_are_stored_once_linked_to_the_first_run_and_shown_in_the_risk_regi
     suite = tmp_path / "suite"
     suite.mkdir()
     (suite / "t.yaml").write_text(SCENARIO)
-    scan = redline("scan", "-t", "python:redline.targets.toys:echo", "-s", str(suite),
+    scan = redline("scan", "-t", "python:redline.plugins.targets.toys:echo", "-s", str(suite),
                    "--no-progress", cwd=tmp_path)
     assert scan.returncode == 1, scan.stderr
     run_id = json.loads(redline("runs", "list", "--json", cwd=tmp_path).stdout)[0]["id"]

@@ -96,7 +96,7 @@ def test_monitor_reruns_gates_against_the_approved_run_and_posts(tmp_path):
     suite = tmp_path / "suite"
     suite.mkdir()
     (suite / "t.yaml").write_text(SCENARIO)
-    target = "python:redline.targets.toys:refuse"
+    target = "python:redline.plugins.targets.toys:refuse"
     base = redline("scan", "-t", target, "-s", str(suite), "--no-progress", cwd=tmp_path)
     assert base.returncode == 0, base.stderr
     assert redline("gate", "latest", cwd=tmp_path).returncode == 0
@@ -109,7 +109,7 @@ def test_monitor_reruns_gates_against_the_approved_run_and_posts(tmp_path):
             f"  - {{name: guard, when: [drift], suite: {suite}, target: '{target}',"
             " cooldown_s: 3600}\n"
             f"  - {{name: leaky, when: [drift], suite: {suite},"
-            " target: 'python:redline.targets.toys:echo', cooldown_s: 3600}\n")
+            " target: 'python:redline.plugins.targets.toys:echo', cooldown_s: 3600}\n")
         args = ("monitor", str(log), "--once", "--json", "--triggers", "triggers.yaml",
                 "--reference-records", "300", "--window", "300", "--step", "100",
                 "--suite", str(suite))

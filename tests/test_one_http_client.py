@@ -11,9 +11,9 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 
-from redline.cascade.system import TracedChatTarget
-from redline.cascade.trace import HEADER, REQUEST, traced_client
-from redline.models import Message, TargetRequest
+from redline.core.models import Message, TargetRequest
+from redline.pipeline.system import TracedChatTarget
+from redline.pipeline.trace import HEADER, REQUEST, traced_client
 
 REPLY = json.dumps({"choices": [{"message": {"content": "hello"}}]}).encode()
 

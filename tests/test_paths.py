@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from redline.errors import UsageError
-from redline.paths import check_run_id, run_dir
+from redline.core.errors import UsageError
+from redline.core.paths import check_run_id, run_dir
 
-ECHO = "python:redline.targets.toys:echo"
+ECHO = "python:redline.plugins.targets.toys:echo"
 
 
 def redline(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -29,7 +29,7 @@ def test_bad_run_ids_are_refused_as_path_parts(bad: str, tmp_path: Path) -> None
 
 
 def test_generated_run_ids_are_valid() -> None:
-    from redline.scan import new_run_id
+    from redline.core.scan import new_run_id
 
     assert check_run_id(new_run_id())
 

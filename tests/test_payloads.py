@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 
 from helpers import make_scenario
-from redline.attempts import expand
-from redline.config import ScanConfig
-from redline.engine import EngineSettings, Executor, run_attempts
-from redline.errors import UsageError
-from redline.models import Attempt, AttemptResult, Message, TargetRequest
-from redline.strategies import Conversation
-from redline.targets.http_json import HttpJsonTarget
-from redline.targets.openai_chat import OpenAIChatTarget
-from redline.targets.spec import build_target
+from redline.core.attempts import expand
+from redline.core.config import ScanConfig
+from redline.core.engine import EngineSettings, Executor, run_attempts
+from redline.core.errors import UsageError
+from redline.core.models import Attempt, AttemptResult, Message, TargetRequest
+from redline.core.strategies import Conversation
+from redline.plugins.targets.http_json import HttpJsonTarget
+from redline.plugins.targets.openai_chat import OpenAIChatTarget
+from redline.plugins.targets.spec import build_target
 
 Answer = Callable[[dict[str, Any]], dict[str, Any]]
 

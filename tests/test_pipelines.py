@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from redline import registry
-from redline.app.pipeline import Turn
 from redline.cascade.chaos import run_chaos
 from redline.cascade.schema import load_cascades
-from redline.cascade.stages import Pipeline, StageInfo, choose_pipeline
-from redline.cascade.system import DEMO, System
-from redline.errors import InputFileError
+from redline.core import registry
+from redline.core.errors import InputFileError
+from redline.demo.pipeline import Turn
+from redline.pipeline.stages import Pipeline, StageInfo, choose_pipeline
+from redline.pipeline.system import DEMO, System
 
 SECRET = "SECRET-42-TOKEN"
 FACTS = {"hours": "We are open 9 to 5.", "returns": "Returns are free for 30 days."}
@@ -42,7 +42,7 @@ async def answer(turn: Turn) -> Turn:
 
 
 def _documents() -> list:
-    from redline.app.data import Document
+    from redline.demo.data import Document
 
     return [Document(key, key.title(), text) for key, text in FACTS.items()]
 
@@ -179,11 +179,11 @@ def _pythonpath(extra: str) -> str:
 
 
 async def test_partial_and_stale_faults_act_on_what_each_stage_declares() -> None:
-    from redline.app.pipeline import GuardedApp
     from redline.cascade.experiment import serve_request
-    from redline.cascade.faults import ArmedFault, inject
     from redline.cascade.schema import FaultSpec, Schedule
-    from redline.cascade.stand_in import stand_in_target
+    from redline.demo.pipeline import GuardedApp
+    from redline.demo.stand_in import stand_in_target
+    from redline.plugins.faults import ArmedFault, inject
 
     def armed(stage: str, after: int = 0, **spec: object) -> ArmedFault:
         return ArmedFault(stage, FaultSpec(**spec), Schedule(at_request=after), 0)

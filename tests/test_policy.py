@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from redline.errors import InputFileError
+from redline.core.errors import InputFileError
 from redline.gate.policy import Action, load_policy
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from redline.analysis.summary import ScenarioInfo, summarise
+from redline.core.models import Attempt, AttemptResult, Message, TargetResponse
 from redline.gate.evidence import outcome_counts
-from redline.models import Attempt, AttemptResult, Message, TargetResponse
 from redline.store import BatchWriter, Store
-from redline.summary import ScenarioInfo, summarise
 
 
 def result(seq: int, outcome: str) -> AttemptResult:

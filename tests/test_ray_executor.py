@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 
 from helpers import write_hedge_suite
-from redline.config import load_config
-from redline.engine import LocalExecutor, executor_for
-from redline.errors import UsageError
-from redline.evidence import verify_run
-from redline.ray_executor import RayExecutor, RayParams
-from redline.scan import scan
+from redline.core.config import load_config
+from redline.core.engine import LocalExecutor, executor_for
+from redline.core.errors import UsageError
+from redline.core.scan import scan
+from redline.evidence.verify import verify_run
+from redline.plugins.ray_executor import RayExecutor, RayParams
 from redline.store import Store
 
 INPUTS = ["HARM one", "a plain question", "perhaps so", "hello", "HARM two", "fine",
@@ -80,9 +80,9 @@ def _ray(**params: Any) -> RayExecutor:
 @pytest.mark.slow
 def test_ray_gives_the_local_engines_attempts_and_verdicts(ray_cluster: Path, tmp_path: Path
                                                            ) -> None:
-    local = _scan(tmp_path, tmp_path / "local.db", "redline.targets.toys:echo",
+    local = _scan(tmp_path, tmp_path / "local.db", "redline.plugins.targets.toys:echo",
                   LocalExecutor())
-    remote = _scan(tmp_path, tmp_path / "ray.db", "redline.targets.toys:echo",
+    remote = _scan(tmp_path, tmp_path / "ray.db", "redline.plugins.targets.toys:echo",
                    _ray(max_in_flight=3))
     assert remote.run.status == "completed" and remote.code == local.code
     expected = _results(tmp_path / "local.db", local.run.id)
@@ -104,7 +104,7 @@ def test_ray_gives_the_local_engines_attempts_and_verdicts(ray_cluster: Path, tm
 @pytest.mark.slow
 def test_a_killed_or_raising_worker_s_attempts_are_retried(ray_cluster: Path, tmp_path: Path
                                                            ) -> None:
-    local = _scan(tmp_path, tmp_path / "local.db", "redline.targets.toys:echo")
+    local = _scan(tmp_path, tmp_path / "local.db", "redline.plugins.targets.toys:echo")
     remote = _scan(tmp_path, tmp_path / "ray.db", "ray_targets:crash_once", _ray())
     assert (ray_cluster / "killed").exists() and (ray_cluster / "raised").exists()
     assert remote.run.status == "completed"
@@ -145,7 +145,7 @@ def test_an_interrupted_ray_run_keeps_what_returned_and_resumes(ray_cluster: Pat
         if len(seen) == 4:
             raise KeyboardInterrupt
 
-    run = _scan(tmp_path, tmp_path / "r.db", "redline.targets.toys:slow_echo", _ray(),
+    run = _scan(tmp_path, tmp_path / "r.db", "redline.plugins.targets.toys:slow_echo", _ray(),
                 on_result=stop_after_four).run  # Ctrl-C as the scan's sink sees it
     assert run.status == "interrupted" and len(seen) == 4
     store = Store(str(tmp_path / "r.db"))
@@ -155,7 +155,7 @@ def test_an_interrupted_ray_run_keeps_what_returned_and_resumes(ray_cluster: Pat
         store.close()
     config = load_config(None, {"db": str(tmp_path / "r.db"), "out": str(tmp_path / "out")})
     resumed = scan(config, resume=run.id, executor=_ray())
-    local = _scan(tmp_path, tmp_path / "local.db", "redline.targets.toys:echo")
+    local = _scan(tmp_path, tmp_path / "local.db", "redline.plugins.targets.toys:echo")
     assert resumed.run.status == "completed"
     assert _results(tmp_path / "r.db", run.id) == _results(tmp_path / "local.db", local.run.id)
 
@@ -186,10 +186,10 @@ def test_scan_refuses_a_bad_executor_with_exit_2(tmp_path: Path) -> None:
 
 def test_a_remote_worker_s_copy_of_the_work_rebuilds_live_parts_and_shares_the_rate(
         tmp_path: Path) -> None:
-    from redline.scan import ScanWork
-    from redline.targets.spec import build_target
+    from redline.core.scan import ScanWork
+    from redline.plugins.targets.spec import build_target
 
-    config = load_config(None, {"target": "python:redline.targets.toys:echo",
+    config = load_config(None, {"target": "python:redline.plugins.targets.toys:echo",
                                 "rate_limit": 30.0, "db": str(tmp_path / "r.db")})
     work = ScanWork(config, [], build_target(config.target, seed=0))
     copy = work.portable(3)

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from redline import registry
-from redline.config import ScanConfig
-from redline.registry import Params
+from redline.core import registry
+from redline.core.config import ScanConfig
+from redline.core.registry import Params
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,7 +72,7 @@ def test_unknown_target_kind_lists_the_registered_ones() -> None:
 
 PLUGIN_MODULE = '''
 """A third-party plugin package: one mutator and one target kind."""
-from redline.registry import Params, plugin
+from redline.core.registry import Params, plugin
 
 
 class ShoutParams(Params):
@@ -121,8 +121,8 @@ def test_entry_point_plugin_from_an_installed_dist(tmp_path: Path) -> None:
         """))
     out = _run(f"""
         from pathlib import Path
-        from redline import registry
-        from redline.attempts import expand
+        from redline.core import registry
+        from redline.core.attempts import expand
         from redline.catalog import load_suite
         p = registry.get("mutator", "shout")
         print(p.description)
@@ -138,7 +138,7 @@ def test_broken_plugin_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
     (tmp_path / "broken_plugin.py").write_text("import no_such_module_anywhere\n")
     _dist(tmp_path, "broken_plugin", "broken = broken_plugin")
     out = _run("""
-        from redline import registry
+        from redline.core import registry
         assert registry.get("mutator", "identity")  # built-ins still work
         try:
             registry.get("mutator", "broken")
@@ -153,7 +153,7 @@ def test_broken_plugin_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
 
 def test_plugin_cannot_silently_replace_a_builtin(tmp_path: Path) -> None:
     (tmp_path / "evil_plugin.py").write_text(textwrap.dedent('''
-        from redline.registry import plugin
+        from redline.core.registry import plugin
 
         @plugin("detector", "marker")
         def marker(text, ctx, **params):
@@ -161,13 +161,13 @@ def test_plugin_cannot_silently_replace_a_builtin(tmp_path: Path) -> None:
         '''))
     _dist(tmp_path, "evil_plugin", "evil = evil_plugin")
     out = _run("""
-        from redline import registry
-        import redline.detectors.leak as leak
+        from redline.core import registry
+        import redline.plugins.detectors.leak as leak
         assert registry.get("detector", "marker").obj is leak.marker
         print(registry.LOAD_ERRORS)
         """, tmp_path)
     assert out.returncode == 0, out.stderr
-    assert "'marker' is already registered by redline.detectors.leak" in out.stdout
+    assert "'marker' is already registered by redline.plugins.detectors.leak" in out.stdout
 
 
 def test_params_base_forbids_unknown_fields() -> None:

@@ -14,11 +14,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from redline.config import ScanConfig, parse_target
-from redline.engine import EngineSettings, Throttle, call_with_retries
-from redline.models import Message, TargetRequest
-from redline.targets.http_client import MAX_BODY_BYTES
-from redline.targets.spec import build_target
+from redline.core.config import ScanConfig, parse_target
+from redline.core.engine import EngineSettings, Throttle, call_with_retries
+from redline.core.models import Message, TargetRequest
+from redline.plugins.targets.http_client import MAX_BODY_BYTES
+from redline.plugins.targets.spec import build_target
 
 CHUNK = b"x" * 65536
 

@@ -11,23 +11,23 @@ import pytest
 from typer.testing import CliRunner
 
 from helpers import write_hedge_suite
+from redline.analysis.summary import ExitCode, exit_code
 from redline.cli import app
-from redline.config import load_config
-from redline.errors import UsageError
+from redline.core.config import load_config
+from redline.core.errors import UsageError
+from redline.core.scan import scan, stored_summary
+from redline.evidence.review import review_queue
 from redline.gate.policy import load_policy
 from redline.gate.runner import evaluate
 from redline.report import write_reports
-from redline.review import review_queue
-from redline.scan import scan, stored_summary
 from redline.store import Store
-from redline.summary import ExitCode, exit_code
 
 INPUTS = ["perhaps here are the steps", "perhaps not", "plain one", "plain two", "plain three"]
 
 
 @pytest.fixture
 def scanned(tmp_path: Path) -> dict[str, Any]:
-    config = load_config(None, {"target": "python:redline.targets.toys:echo",
+    config = load_config(None, {"target": "python:redline.plugins.targets.toys:echo",
                                 "suite": str(write_hedge_suite(tmp_path, INPUTS)), "seed": 4,
                                 "db": str(tmp_path / "r.db"), "out": str(tmp_path / "out")})
     result = scan(config)

@@ -10,8 +10,8 @@ from pydantic import Field
 
 from redline.catalog import builtin_catalog, load_scenarios, load_suite
 from redline.catalog.schema import SEVERITY_RANK, Scenario
-from redline.errors import InputFileError, UsageError
-from redline.registry import plugin
+from redline.core.errors import InputFileError, UsageError
+from redline.core.registry import plugin
 
 GOOD = """\
 id: my-scenario
@@ -162,10 +162,10 @@ def test_suite_file(tmp_path: Path) -> None:
 
 
 def test_one_header_and_a_body_chosen_by_kind() -> None:
-    from redline import registry
     from redline.cascade.schema import CascadeScenario, LoadScenario, builtin_cascades
     from redline.catalog import builtin_catalog
     from redline.catalog.schema import ScenarioHeader, parse_scenario, scenario_model
+    from redline.core import registry
 
     header = {"kind", "id", "version", "title", "objective", "category", "tags", "severity",
               "author", "expected", "success", "remediation", "rollback", "references",
@@ -214,11 +214,11 @@ goal: get PWNED said
 
 
 def test_a_new_scenario_kind_is_one_registration(tmp_path: Path) -> None:
-    from redline import registry
-    from redline.attempts import expand
     from redline.cascade.schema import load_cascades
     from redline.catalog import load_scenarios, load_suite
     from redline.catalog.schema import parse_scenario
+    from redline.core import registry
+    from redline.core.attempts import expand
 
     suite = tmp_path / "suite"
     suite.mkdir()

@@ -15,21 +15,21 @@ from typer.testing import CliRunner
 
 from helpers import write_hedge_suite
 from redline.cli import app
-from redline.config import load_config
-from redline.evidence import sign_run, verify_run
+from redline.core.config import load_config
+from redline.core.scan import scan
+from redline.evidence.keys import init_keys
+from redline.evidence.replay import replay_run
+from redline.evidence.verify import sign_run, verify_run
 from redline.gate.policy import load_policy
 from redline.gate.risks import open_findings
 from redline.gate.runner import evaluate
-from redline.keys import init_keys
-from redline.replay import replay_run
-from redline.scan import scan
 from redline.store import SCHEMA, Store
 
 INPUTS = ["HARM one", "a plain question", "perhaps so", "hello", "HARM two", "fine"]
 
 
 def run_scan(root: Path, db: str, suite: Path, fn: str = "echo", **kw: Any) -> Any:
-    config = load_config(None, {"target": f"python:redline.targets.toys:{fn}",
+    config = load_config(None, {"target": f"python:redline.plugins.targets.toys:{fn}",
                                 "suite": str(suite), "seed": 1, "db": db,
                                 "out": str(root / "out")})
     return scan(config, **kw)
@@ -215,7 +215,7 @@ def test_the_viewers_paged_queries_run_on_both(db_location: str, tmp_path: Path)
 
 def test_a_run_is_held_by_one_holder_at_a_time(db_location: str) -> None:
     """The resume lock: a file lock on SQLite, a session advisory lock on PostgreSQL."""
-    from redline.runlock import RunBusy
+    from redline.store.runlock import RunBusy
 
     first, second = Store(db_location), Store(db_location)
     with first.hold_run("r1"):
@@ -235,7 +235,7 @@ def test_the_change_token_moves_with_every_write_by_anyone(db_location: str,
     """What the viewer caches is keyed by it: reads leave it, any committed write (a label,
     a signature, an edit behind redline's back) moves it, and a cached verification is
     redone and sees the edit."""
-    from redline.review import record_label
+    from redline.evidence.review import record_label
     from redline.view.cache import StoreCache
 
     run_id = run_scan(tmp_path, db_location, write_hedge_suite(tmp_path, INPUTS)).run.id
@@ -313,7 +313,7 @@ def test_run_sized_reads_stream_between_other_statements(db_location: str, tmp_p
     """On PostgreSQL through a server-side cursor, two rows per fetch here: other reads and
     a write run between fetches, a read left half-way does not get in the way, and every
     row comes back as written."""
-    from redline.review import record_label
+    from redline.evidence.review import record_label
     from redline.store import postgres
 
     monkeypatch.setattr(postgres, "STREAM_ROWS", 2)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from redline.errors import RedlineError
+from redline.core.errors import RedlineError
 from redline.store import MIGRATIONS, SCHEMA, SCHEMA_VERSION, Store
 from redline.store.sqlite_open import schema_id
 

@@ -10,17 +10,17 @@ import pytest
 from pydantic import Field
 
 from helpers import make_scenario
-from redline.attempts import expand
 from redline.catalog import load_scenarios
-from redline.engine import EngineSettings, Executor, run_attempts
-from redline.errors import InputFileError
-from redline.models import Attempt, AttemptResult, Message, TargetRequest
-from redline.registry import Params, plugin
+from redline.core.attempts import expand
+from redline.core.engine import EngineSettings, Executor, run_attempts
+from redline.core.errors import InputFileError
+from redline.core.models import Attempt, AttemptResult, Message, TargetRequest
+from redline.core.registry import Params, plugin
+from redline.core.strategies import Conversation, static
+from redline.plugins.targets.cassette import CassetteTarget
+from redline.plugins.targets.openai_chat import OpenAIChatTarget
+from redline.plugins.targets.python_callable import PythonTarget
 from redline.store import BatchWriter, Store
-from redline.strategies import Conversation, static
-from redline.targets.cassette import CassetteTarget
-from redline.targets.openai_chat import OpenAIChatTarget
-from redline.targets.python_callable import PythonTarget
 from servers import serve
 
 SETTINGS = EngineSettings(concurrency=2, timeout_s=5.0, retries=0, abort_after_errors=1000)
@@ -123,8 +123,8 @@ async def test_classifier_target_with_a_structured_payload() -> None:
 
 
 def test_strategies_and_faults_are_registered_plugins() -> None:
-    from redline import registry
-    from redline.strategies import scripted
+    from redline.core import registry
+    from redline.core.strategies import scripted
 
     assert registry.get("strategy", "scripted").obj is scripted
     assert {"static", "scripted"} <= set(registry.names("strategy"))
@@ -195,8 +195,8 @@ def _write(tmp_path: Path, strategy: str) -> Path:
 
 
 def test_scenario_file_chooses_its_strategy_and_replay_follows_it(tmp_path: Path) -> None:
-    from redline.config import ScanConfig
-    from redline.scan import scan
+    from redline.core.config import ScanConfig
+    from redline.core.scan import scan
 
     suite = _write(tmp_path, "strategy: {test_polite: {prefix: please, turns: 1}}")
     cfg = ScanConfig.model_validate({

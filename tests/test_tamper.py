@@ -20,17 +20,17 @@ from typing import Any
 
 import pytest
 
-from redline.audit import link_hash, record_digest
-from redline.config import ScanConfig
-from redline.errors import RedlineError
-from redline.evidence import export_bundle, sign_run, verify_bundle, verify_run
+from redline.core.config import ScanConfig
+from redline.core.errors import RedlineError
+from redline.core.scan import scan
+from redline.evidence.keys import init_keys, read_public
+from redline.evidence.verify import export_bundle, sign_run, verify_bundle, verify_run
 from redline.gate.policy import load_policy
 from redline.gate.runner import evaluate
-from redline.keys import init_keys, read_public
-from redline.scan import scan
 from redline.store import RESULT_NAMES, Store
+from redline.store.audit import link_hash, record_digest
 
-ECHO = "redline.targets.toys:echo"
+ECHO = "redline.plugins.targets.toys:echo"
 
 
 @pytest.fixture(scope="module")
@@ -398,7 +398,7 @@ def failing(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def flip_all(with_digests: bool) -> Callable[[list[dict[str, Any]]], None]:
     """Flip every failing row to pass; optionally ship the original digests as if redacted."""
-    from redline.audit import field_digests
+    from redline.store.audit import field_digests
 
     def fn(rows: list[dict[str, Any]]) -> None:
         for r in failing(rows):
@@ -418,7 +418,7 @@ def forged_duplicate_first(rows: list[dict[str, Any]]) -> None:
 
 
 def unmasked_substitute(rows: list[dict[str, Any]]) -> None:
-    from redline.audit import field_digests
+    from redline.store.audit import field_digests
 
     r = failing(rows)[0]
     original = field_digests(r["fields"])["transcript"]
@@ -429,7 +429,7 @@ def unmasked_substitute(rows: list[dict[str, Any]]) -> None:
 def fake_mask(rows: list[dict[str, Any]]) -> None:
     """Edit a redactable field of an unredacted row, dress it up as a redaction and ship the
     original digest: only the signed redaction manifest can tell."""
-    from redline.audit import field_digests
+    from redline.store.audit import field_digests
 
     r = next(r for r in rows if not r["digests"])
     original = field_digests(r["fields"])["verdicts"]
@@ -440,7 +440,7 @@ def fake_mask(rows: list[dict[str, Any]]) -> None:
 def resign_redactions_after(fn: Callable[[list[dict[str, Any]]], None]
                             ) -> Callable[[Members], None]:
     def edit(m: Members) -> None:
-        from redline.redaction import entries_of, sign_manifest
+        from redline.evidence.redaction import entries_of, sign_manifest
 
         results_edit(fn)(m)
         meta = json.loads(m["bundle.json"])
@@ -467,7 +467,7 @@ def payload_summary(rows: list[dict[str, Any]]) -> None:
 
 def resign_bundle(private: Path) -> Callable[[Members], None]:
     def edit(m: Members) -> None:
-        from redline.keys import load_private, sign_head
+        from redline.evidence.keys import load_private, sign_head
 
         meta = json.loads(m["bundle.json"])
         last = jl(m["chain.jsonl"])[-1]

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from redline.safetext import plain, safe
+from redline.core.safetext import plain, safe
 
 EVIL = "\x1b]0;PWNED\x07 \x1b[2J \x9b31m \u202e"
 SCENARIO = """\

@@ -50,7 +50,7 @@ def scanned(tmp_path: Path) -> tuple[Path, Path, str]:
     suite.mkdir()
     (suite / "a.yaml").write_text(ATTACK)
     (suite / "b.yaml").write_text(BENIGN)
-    res = redline("scan", "-t", "python:redline.targets.toys:echo", "-s", str(suite),
+    res = redline("scan", "-t", "python:redline.plugins.targets.toys:echo", "-s", str(suite),
                   "--no-progress", "--seed", "7", cwd=tmp_path)
     assert res.returncode == 1, res.stderr
     run = json.loads(redline("runs", "list", "--json", cwd=tmp_path).stdout)[0]["id"]
@@ -88,7 +88,7 @@ def test_export_training_then_patch_loop_compare_and_gate(scanned):
     line = _read(cwd / "chat" / "train.jsonl")[0]
     assert set(line) == {"messages"} and line["messages"][-1]["role"] == "assistant"
     # the team patches: here, a model that refuses everything, scanned on the same seed
-    after = redline("scan", "-t", "python:redline.targets.toys:refuse", "-s", str(suite),
+    after = redline("scan", "-t", "python:redline.plugins.targets.toys:refuse", "-s", str(suite),
                     "--no-progress", "--seed", "7", cwd=cwd)
     assert after.returncode == 1  # the benign controls now fail
     patched = json.loads(redline("runs", "list", "--json", cwd=cwd).stdout)[0]["id"]

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from redline.config import ScanConfig
-from redline.errors import RedlineError
-from redline.evidence import export_bundle, sign_run, verify_bundle, verify_run
-from redline.keys import init_keys, read_public
-from redline.scan import scan
+from redline.core.config import ScanConfig
+from redline.core.errors import RedlineError
+from redline.core.scan import scan
+from redline.evidence.keys import init_keys, read_public
+from redline.evidence.tsa import load_tsa_cert
+from redline.evidence.verify import export_bundle, sign_run, verify_bundle, verify_run
 from redline.store import Store
-from redline.tsa import load_tsa_cert
 from tsa_server import new_authority, serve_tsa
 
 
@@ -27,7 +27,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("tsa")
     db = base / "r.db"
     cfg = ScanConfig.model_validate({"target": {"kind": "python",
-                                                "callable": "redline.targets.toys:echo"},
+                                                "callable": "redline.plugins.targets.toys:echo"},
                                      "suite": "benign", "db": str(db), "out": str(base / "o")})
     run_id = scan(cfg).run.id
     private, public = init_keys(base / "key")

@@ -11,20 +11,20 @@ from typing import Any
 import pytest
 
 from helpers import write_hedge_suite
+from redline.analysis.summary import ExitCode
 from redline.cascade.experiment import outcome_for
 from redline.cascade.judge import classify
-from redline.config import load_config
+from redline.core.config import load_config
+from redline.core.judging import outcome_of
+from redline.core.models import Verdict
+from redline.core.scan import scan
 from redline.gate.policy import load_policy
 from redline.gate.runner import evaluate
-from redline.judging import outcome_of
-from redline.models import Verdict
-from redline.scan import scan
 from redline.store import SCHEMA, Store
-from redline.summary import ExitCode
 
 
 def run_scan(root: Path, suite: Path, fn: str = "echo") -> Any:
-    config = load_config(None, {"target": f"python:redline.targets.toys:{fn}",
+    config = load_config(None, {"target": f"python:redline.plugins.targets.toys:{fn}",
                                 "suite": str(suite), "seed": 1, "db": str(root / "r.db"),
                                 "out": str(root / "out")})
     return scan(config)

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from redline.errors import UsageError
+from redline.core.errors import UsageError
 from redline.store import Store
 from redline.view.guard import CSP
 from redline.view.server import viewer_thread

@@ -101,7 +101,7 @@ def test_pages_served_from_the_cache_follow_every_write(scanned: dict, tmp_path:
     """The gate decision and the run page are computed once per state of the store: a
     label recorded and an edit made behind redline's back while the viewer runs both show on
     the next load (the gate blocks on the broken chain)."""
-    from redline.review import record_label
+    from redline.evidence.review import record_label
 
     copy = tmp_path / "live.db"
     shutil.copy(str(scanned["db"]), copy)
@@ -132,7 +132,7 @@ def test_one_verification_per_run_serves_every_page_and_thread(
     at once from several threads, verify each run once while the store is unchanged."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from redline import evidence
+    from redline.evidence import verify as evidence
 
     leaky, patched = scanned["leaky"], scanned["patched"]
     real, calls = evidence.verify_run, []

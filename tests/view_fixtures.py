@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from redline.config import load_config
-from redline.scan import scan
+from redline.core.config import load_config
+from redline.core.scan import scan
 
 HOSTILE = [
     "MARK-42 <script>document.title='PWNED'</script>",
@@ -48,7 +48,7 @@ def scanned_store(root: Path) -> dict[str, object]:
     db = root / "view.db"
     runs = {}
     for name, fn in (("leaky", "echo"), ("patched", "refuse")):
-        config = load_config(None, {"target": f"python:redline.targets.toys:{fn}",
+        config = load_config(None, {"target": f"python:redline.plugins.targets.toys:{fn}",
                                     "suite": str(suite), "seed": 5, "db": str(db),
                                     "out": str(root / "out")})
         runs[name] = scan(config).run.id

@@ -1,4 +1,4 @@
-"""Build the labeled validation corpus: src/redline/detectors/corpus/{dev,heldout}.jsonl.
+"""Build the labeled validation corpus: src/redline/plugins/detectors/corpus/{dev,heldout}.jsonl.
 
     python bench/corpus/build.py
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-OUT = ROOT / "src" / "redline" / "detectors" / "corpus"
+OUT = ROOT / "src" / "redline" / "plugins" / "detectors" / "corpus"
 SEED = 20261201
 MODULES = ["cases_refusal", "cases_harmful", "cases_leak", "cases_pii_exfil",
            "cases_extra", "cases_fresh"]

@@ -15,11 +15,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from redline.attempts import digest
-from redline.detectors.judge import call_key, close_client, index_calls
-from redline.detectors.refusal import is_refusal
-from redline.detectors.wording import topic_terms
-from redline.models import Message, TargetRequest, TargetResponse
+from redline.core.attempts import digest
+from redline.core.models import Message, TargetRequest, TargetResponse
+from redline.plugins.detectors.judge import call_key, close_client, index_calls
+from redline.plugins.detectors.refusal import is_refusal
+from redline.plugins.detectors.wording import topic_terms
 
 MAX_PROMPT_CHARS = 8000
 

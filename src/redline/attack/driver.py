@@ -13,13 +13,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from redline import registry
 from redline.attack.attacker import Attacker, RecordedAttacker
 from redline.attack.schema import AttackScenario
 from redline.attack.session import AttackerBroken, AttackSession, JudgeReply
-from redline.halting import Prices
-from redline.models import Attempt, Verdict
-from redline.strategies import Conversation, StrategyReport
+from redline.core import registry
+from redline.core.halting import Prices
+from redline.core.models import Attempt, Verdict
+from redline.core.strategies import Conversation, StrategyReport
 
 
 @dataclass
@@ -103,7 +103,7 @@ def live_attacker(config: Any, scenarios: Sequence[Any], run_seed: int) -> Attac
         return None
     from pydantic import TypeAdapter
 
-    from redline.targets.spec import TargetConfig, build_target
+    from redline.plugins.targets.spec import TargetConfig, build_target
 
     if config is None:
         config = TypeAdapter(TargetConfig).validate_python(DEFAULT_ATTACKER)

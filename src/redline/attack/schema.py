@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from redline import registry
 from redline.catalog.schema import Scenario, Strict
-from redline.registry import plugin
+from redline.core import registry
+from redline.core.registry import plugin
 
 ATTACKERS_DIR = Path(__file__).resolve().parent.parent / "catalog" / "attackers"
 
@@ -32,7 +32,7 @@ class AttackerPrompt(Strict):
 
 def load_attacker_prompt(name: str) -> AttackerPrompt:
     """The catalog's attacker prompt `name`; a ValueError lists the known ones."""
-    from redline.yamlfile import load_model
+    from redline.core.yamlfile import load_model
 
     path = ATTACKERS_DIR / f"{name}.yaml"
     if not path.is_file():

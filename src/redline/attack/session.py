@@ -14,9 +14,9 @@ from typing import Any
 
 from redline.attack.attacker import Attacker, AttackerCall, clock, extract_prompt, unusable
 from redline.attack.schema import AttackScenario, Budget
-from redline.detectors.wording import topic_terms
-from redline.halting import Prices
-from redline.models import Attempt, Message, TargetRequest, TargetResponse, Verdict
+from redline.core.halting import Prices
+from redline.core.models import Attempt, Message, TargetRequest, TargetResponse, Verdict
+from redline.plugins.detectors.wording import topic_terms
 
 # (attempt, responses) -> (outcome, verdicts, error): the engine's one judge
 JudgeReply = Callable[[Attempt, Sequence[TargetResponse]],

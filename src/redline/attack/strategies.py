@@ -27,11 +27,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from redline.attack.session import AttackSession
-from redline.attempts import seeded_rng
-from redline.detectors.refusal import is_refusal
-from redline.models import Message, TargetRequest, TargetResponse
-from redline.mutators import get_mutator
-from redline.registry import Int, Params, Rate, plugin
+from redline.core.attempts import seeded_rng
+from redline.core.models import Message, TargetRequest, TargetResponse
+from redline.core.registry import Int, Params, Rate, plugin
+from redline.plugins.detectors.refusal import is_refusal
+from redline.plugins.mutators import get_mutator
 
 Conversation = AsyncGenerator[TargetRequest, TargetResponse]
 FEEDBACK_CHARS = 1500  # of a target reply shown to the attacker

@@ -1,21 +1,13 @@
 """Cascading failures and load: fault a pipeline stage by stage and watch what reaches the user.
 
-schema      cascade scenario files (stage, fault, schedule, hypothesis, expectation)
-faults      seeded, scheduled faults and the in-process stage wrappers that inject them
-proxy       a fault-injecting reverse proxy on 127.0.0.1 for HTTP dependencies
-loopback    run a starlette app on an ephemeral loopback port in a background thread
-stand_in    a fast, deterministic, naive stand-in for the app's LLM
-stages      what a pipeline declares of its stages; the `pipeline` plugins (demo is one)
-system      assemble the system under test (the guarded app, its services, the proxies)
-pipeline    declared pipelines of named stages (Python callables or HTTP services)
-judge       what the user saw, judged with redline's detectors
+schema      cascade and load scenario bodies under the one scenario header
 experiment  steady state -> fault -> hypothesis again -> rollback -> recovery (a schedule)
-journal     what an experiment found: blast radius, propagation, detection, recovery
+judge       what the user saw, judged with redline's one judge
+chaos       `redline chaos`: experiments run, stored, journaled and reported
 load        concurrency ramps, latency percentiles and the knee
+loadtest    `redline load`: build the system under test, ramp it clean and faulted
 record      cascade and load runs into the store and the reports
+
+The pipelines they run against are in `redline.pipeline`, the faults in
+`redline.plugins.faults`, the journals in `redline.analysis.journal`.
 """
-
-from typing import Literal
-
-# the guarded app's model: the scripted stand-in (fast) or the bundled LLM (slow)
-AppModel = Literal["stand-in", "local"]

@@ -7,15 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from redline.analysis.journal import Journal
+from redline.analysis.summary import ExitCode
 from redline.cascade.experiment import run_experiment
-from redline.cascade.journal import Journal
 from redline.cascade.record import ExperimentRecorder
 from redline.cascade.schema import CascadeScenario
-from redline.cascade.stages import Pipeline, choose_pipeline
-from redline.config import JudgeConfig
-from redline.detectors.judge import LLMJudge
+from redline.core.config import JudgeConfig
+from redline.pipeline.stages import Pipeline, choose_pipeline
+from redline.plugins.detectors.judge import LLMJudge
 from redline.store import RunInfo, Store
-from redline.summary import ExitCode
 
 
 @dataclass
@@ -66,7 +66,7 @@ async def _run_all(scenarios: list[CascadeScenario], seed: int, model: str, stor
                    out: Path, pipeline: Pipeline | None,
                    on_done: Callable[[ExperimentRecord], None] | None,
                    result: ChaosResult, judge: JudgeConfig | None) -> None:
-    from redline.scan import judge_from
+    from redline.core.scan import judge_from
 
     llm = judge_from(judge)
     try:

@@ -20,18 +20,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from redline.app.pipeline import GuardedApp, start_turn
-from redline.attempts import digest
-from redline.cascade.faults import ArmedFault
+from redline.analysis.latency import percentile
 from redline.cascade.judge import MISBEHAVIOUR, expected_of, judge
 from redline.cascade.schema import CascadeScenario, Probe, SteadyState
-from redline.cascade.stats import percentile
-from redline.cascade.system import System, start_guarded_app
-from redline.cascade.trace import REQUEST
-from redline.detectors.judge import LLMJudge
-from redline.engine import EngineSettings
-from redline.models import Attempt, Message, Outcome, Verdict
-from redline.schedules import Step, run_schedule
+from redline.core.attempts import digest
+from redline.core.engine import EngineSettings
+from redline.core.models import Attempt, Message, Outcome, Verdict
+from redline.core.schedules import Step, run_schedule
+from redline.demo.pipeline import GuardedApp, start_turn
+from redline.pipeline.system import System, start_guarded_app
+from redline.pipeline.trace import REQUEST
+from redline.plugins.detectors.judge import LLMJudge
+from redline.plugins.faults import ArmedFault
 
 
 @dataclass
@@ -229,8 +229,8 @@ async def run_experiment(scenario: CascadeScenario, seed: int, model: str = "sta
                          system: System | None = None,
                          on_observation: Callable[[Observation], None] | None = None,
                          llm: LLMJudge | None = None):
-    """Run one experiment and return its journal (`redline.cascade.journal.Journal`)."""
-    from redline.cascade.journal import build_journal
+    """Run one experiment and return its journal (`redline.analysis.journal.Journal`)."""
+    from redline.analysis.journal import build_journal
 
     if system is None:
         system = await asyncio.to_thread(start_guarded_app, scenario.system, model, seed)

@@ -22,11 +22,11 @@ from typing import Any
 
 from redline.cascade.schema import Probe
 from redline.catalog.schema import DetectorSpec
-from redline.detectors import DetectionContext
-from redline.detectors.judge import LLMJudge
-from redline.detectors.refusal import is_refusal
-from redline.judging import detect, outcome_of, second_opinion
-from redline.models import Attempt, Outcome, Verdict
+from redline.core.judging import detect, outcome_of, second_opinion
+from redline.core.models import Attempt, Outcome, Verdict
+from redline.plugins.detectors import DetectionContext
+from redline.plugins.detectors.judge import LLMJudge
+from redline.plugins.detectors.refusal import is_refusal
 
 ALWAYS = tuple(DetectorSpec(name=n) for n in
                ("canary_leak", "pii", "system_prompt_leak", "exfiltration"))
@@ -46,7 +46,7 @@ class Judgement:
 async def judge_text(text: str, attempt: Attempt, canaries: Sequence[str],
                      system_prompt: str | None, harmful: bool, llm: LLMJudge | None = None,
                      expected: str = "refuse") -> tuple[Outcome, list[Verdict], str | None]:
-    """The one judge on what the user saw: redline's detectors (`redline.judging.detect`),
+    """The one judge on what the user saw: redline's detectors (`redline.core.judging.detect`),
     then the LLM judge where one is given (`second_opinion`, as in a scan), asked whether
     the reply is what `expected` says. (outcome, verdicts, why it could not judge)."""
     ctx = DetectionContext(attempt=attempt, canaries=tuple(canaries), system_prompt=system_prompt,

@@ -23,16 +23,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from redline.attempts import digest
-from redline.cascade.faults import ArmedFault
+from redline.analysis.latency import percentile
 from redline.cascade.judge import expected_of, fell_back, judge_text
 from redline.cascade.schema import DEFAULT_PROBES, FaultSpec, Probe, Schedule
-from redline.cascade.stats import percentile
-from redline.detectors.judge import LLMJudge
-from redline.engine import EngineSettings
-from redline.errors import UsageError
-from redline.models import Attempt, Message, Verdict
-from redline.schedules import Step, run_schedule
+from redline.core.attempts import digest
+from redline.core.engine import EngineSettings
+from redline.core.errors import UsageError
+from redline.core.models import Attempt, Message, Verdict
+from redline.core.schedules import Step, run_schedule
+from redline.plugins.detectors.judge import LLMJudge
+from redline.plugins.faults import ArmedFault
 
 # ordinary traffic: the benign probes (attacks stop at the input filter and cost nothing)
 LOAD_PROBES = tuple(p for p in DEFAULT_PROBES if p.kind == "benign")

@@ -24,7 +24,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from redline.cascade.experiment import serve_request
-from redline.cascade.faults import TARGET_KINDS, ArmedFault, FaultyTarget
 from redline.cascade.load import (
     LOAD_SETTINGS,
     Driver,
@@ -34,17 +33,18 @@ from redline.cascade.load import (
     Sample,
     ramp,
 )
-from redline.cascade.loopback import LoopbackServer, stop_all
-from redline.cascade.proxy import FaultProxy
 from redline.cascade.schema import BreakerSpec, Probe, SystemSpec
-from redline.cascade.stages import choose_pipeline
-from redline.cascade.system import System, start_guarded_app
-from redline.cascade.trace import REQUEST
-from redline.config import JudgeConfig
-from redline.credentials import Masker, spec_masker
-from redline.errors import UsageError
-from redline.models import Message, TargetRequest
-from redline.targets.base import Target
+from redline.core.config import JudgeConfig
+from redline.core.errors import UsageError
+from redline.core.models import Message, TargetRequest
+from redline.evidence.credentials import Masker, spec_masker
+from redline.pipeline.loopback import LoopbackServer, stop_all
+from redline.pipeline.proxy import FaultProxy
+from redline.pipeline.stages import choose_pipeline
+from redline.pipeline.system import System, start_guarded_app
+from redline.pipeline.trace import REQUEST
+from redline.plugins.faults import TARGET_KINDS, ArmedFault, FaultyTarget
+from redline.plugins.targets.base import Target
 
 IN_PROCESS_KINDS = TARGET_KINDS
 
@@ -178,8 +178,8 @@ async def open_driver(opts: LoadOptions):
         finally:
             await system.aclose()
         return
-    from redline.config import parse_target
-    from redline.targets.spec import HttpConfig, OpenAIConfig, build_target
+    from redline.core.config import parse_target
+    from redline.plugins.targets.spec import HttpConfig, OpenAIConfig, build_target
 
     config = parse_target(opts.target)
     mask = spec_masker(opts.target)
@@ -228,7 +228,7 @@ async def run_load(opts: LoadOptions,
                    on_sample: Callable[[Sample], None] | None = None) -> LoadResult:
     """Every ramp of `opts`; `on_start` gets the system's description before the first
     request, `on_sample` every judged request as it completes (the store's writer)."""
-    from redline.scan import judge_from
+    from redline.core.scan import judge_from
 
     started = time.perf_counter()
     llm = judge_from(opts.judge)

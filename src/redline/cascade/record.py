@@ -18,20 +18,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from redline.attempts import digest
+from redline.analysis.journal import Journal
+from redline.analysis.summary import ExitCode, ScenarioInfo, Summary, summarise
 from redline.cascade.experiment import Observation
-from redline.cascade.journal import Journal
 from redline.cascade.load import LOAD_PROBES, LevelStats, Sample
 from redline.cascade.loadtest import LoadOptions, LoadResult, options_record, ramp_names, run_load
 from redline.cascade.schema import CascadeScenario, LoadScenario
 from redline.catalog.schema import ScenarioHeader
-from redline.credentials import Masker, spec_masker
-from redline.manifest import build_manifest
-from redline.models import Attempt, AttemptResult, Message, Outcome, TargetResponse, Verdict
-from redline.paths import run_dir
+from redline.core.attempts import digest
+from redline.core.models import Attempt, AttemptResult, Message, Outcome, TargetResponse, Verdict
+from redline.core.paths import run_dir
+from redline.evidence.credentials import Masker, spec_masker
+from redline.evidence.manifest import build_manifest
 from redline.report import write_reports
 from redline.store import BatchWriter, RunInfo, Store, dumps, new_run_id
-from redline.summary import ExitCode, ScenarioInfo, Summary, summarise
 
 
 def observation_result(o: Observation) -> AttemptResult:

@@ -13,7 +13,6 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from redline.cascade.stages import Pipeline, choose_pipeline
 from redline.catalog.schema import (
     Category,
     Expected,
@@ -21,9 +20,10 @@ from redline.catalog.schema import (
     Strict,
     scenario_chooser,
 )
-from redline.errors import UsageError
-from redline.registry import plugin
-from redline.yamlfile import load_unique, yaml_files
+from redline.core.errors import UsageError
+from redline.core.registry import plugin
+from redline.core.yamlfile import load_unique, yaml_files
+from redline.pipeline.stages import Pipeline, choose_pipeline
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "catalog" / "cascades"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from redline.catalog.schema import Scenario, scenario_chooser
-from redline.errors import InputFileError, Problem, UsageError
-from redline.yamlfile import load_model, load_unique, load_yaml, yaml_files
+from redline.core.errors import InputFileError, Problem, UsageError
+from redline.core.yamlfile import load_model, load_unique, load_yaml, yaml_files
 
 BUILTIN_DIR = Path(__file__).parent / "scenarios"
 # the classifier checks (evasion, calibration, fairness): their own suite, not in `default`

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from redline import registry
+from redline.core import registry
 
 BUILTIN = {
     "prompt_injection": "instructions in the input that override the system's",

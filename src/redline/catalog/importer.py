@@ -29,8 +29,8 @@ from typing import Any, Literal, NoReturn
 import yaml
 from pydantic import ValidationError
 
-from redline import registry
-from redline.errors import InputFileError, Problem, UsageError
+from redline.core import registry
+from redline.core.errors import InputFileError, Problem, UsageError
 
 AsKind = Literal["probe", "attack"]
 MAX_TITLE = 90

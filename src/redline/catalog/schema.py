@@ -27,8 +27,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, ValidationError
 
-from redline import registry
-from redline.registry import plugin
+from redline.core import registry
+from redline.core.registry import plugin
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
@@ -333,7 +333,7 @@ class Scenario(ScenarioHeader):
     @field_validator("mutators")
     @classmethod
     def _distinct_chains(cls, v: list[list[MutatorSpec]]) -> list[list[MutatorSpec]]:
-        from redline.mutators import describe
+        from redline.plugins.mutators import describe
 
         _no_repeats([tuple(describe(m.name, m.params) for m in c) or ("identity",) for c in v],
                     "mutator chain")

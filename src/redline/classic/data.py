@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from redline.errors import UsageError
+from redline.core.errors import UsageError
 
 NUMERIC = ("income_k", "debt_ratio", "history_years", "late_payments", "loan_k")
 CATEGORIES: dict[str, tuple[str, ...]] = {

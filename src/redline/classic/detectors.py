@@ -20,9 +20,9 @@ from typing import Any
 from pydantic import Field
 
 from redline.classic.estimator import probabilities_of
-from redline.detectors.base import DetectionContext, detector
-from redline.models import Verdict
-from redline.registry import Params
+from redline.core.models import Verdict
+from redline.core.registry import Params
+from redline.plugins.detectors.base import DetectionContext, detector
 
 
 def _reply(text: str, ctx: DetectionContext) -> dict[str, float]:

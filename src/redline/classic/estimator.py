@@ -19,7 +19,7 @@ from typing import Any
 
 from redline.classic.data import Dataset, credit
 from redline.classic.errors import PredictError
-from redline.errors import UsageError
+from redline.core.errors import UsageError
 
 MODEL_FILES = (".joblib", ".pkl", ".pickle", ".skops", ".onnx")
 
@@ -140,7 +140,7 @@ def load_model(ref: str, classes: Sequence[str] | None = None,
     elif path.suffix in MODEL_FILES:
         model, about = _from_file(path), {"file": str(path), "sha256": _sha256(path)}
     else:
-        from redline.targets.python_callable import import_object
+        from redline.plugins.targets.python_callable import import_object
 
         model = import_object(ref, "a classifier model is 'module:attribute' or a model file")
         about = {"object": ref}

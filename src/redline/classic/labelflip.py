@@ -23,7 +23,7 @@ from typing import Any
 
 from redline.classic.data import Dataset
 from redline.classic.estimator import Classifier, EncodedModel, Encoder
-from redline.errors import UsageError
+from redline.core.errors import UsageError
 
 Retrain = Callable[[list[dict[str, Any]], list[str]], Any]
 
@@ -50,7 +50,7 @@ def flipped_labels(labels: Sequence[str], classes: Sequence[str], rate: float, s
 
 def resolve(ref: str) -> Retrain:
     """The retrain callable `module:function` names; a UsageError says why not."""
-    from redline.targets.python_callable import import_object
+    from redline.plugins.targets.python_callable import import_object
 
     fn = import_object(ref, "retrain must be 'module:function'")
     if not callable(fn) or isinstance(fn, type):

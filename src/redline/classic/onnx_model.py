@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from redline.classic.errors import PredictError
-from redline.errors import UsageError
+from redline.core.errors import UsageError
 
 NUMPY_OF = {"tensor(float)": "float32", "tensor(double)": "float64",
             "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(string)": "object"}

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from redline.catalog.schema import DetectorSpec, Scenario, Strict, Taxonomy
-from redline.registry import plugin
+from redline.core.registry import plugin
 
 ATLAS_EVADE = "AML.T0015"  # MITRE ATLAS: Evade ML Model
 ATLAS_POISON = "AML.T0020"  # MITRE ATLAS: Poison Training Data
@@ -133,8 +133,8 @@ class ClassifierScenario(Scenario):
         return {}
 
     def make_attempts(self, run_seed: int, seq: int) -> Iterator[Any]:
-        from redline.attempts import digest
-        from redline.models import Attempt
+        from redline.core.attempts import digest
+        from redline.core.models import Attempt
 
         data = self.data(run_seed)
         label = (self.chain_label(),)

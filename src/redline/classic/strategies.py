@@ -27,11 +27,11 @@ from typing import Any
 
 from pydantic import Field
 
-from redline.attempts import seeded_rng
 from redline.classic.estimator import probabilities_of
-from redline.models import Attempt, TargetRequest, TargetResponse
-from redline.registry import Params, plugin
-from redline.strategies import Conversation
+from redline.core.attempts import seeded_rng
+from redline.core.models import Attempt, TargetRequest, TargetResponse
+from redline.core.registry import Params, plugin
+from redline.core.strategies import Conversation
 
 
 def decision(reply: TargetResponse, classes: list[str] | None = None) -> str:

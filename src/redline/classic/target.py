@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from redline.classic.estimator import Classifier, PredictError
-from redline.models import TargetRequest, TargetResponse
-from redline.targets.base import NoSecrets, is_cancellation, raised_by_target
+from redline.core.models import TargetRequest, TargetResponse
+from redline.plugins.targets.base import NoSecrets, is_cancellation, raised_by_target
 
 
 def model_input(payload: Any) -> dict[str, Any] | str:

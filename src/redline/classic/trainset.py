@@ -23,8 +23,8 @@ from redline.classic.schema import (
     _default_detector,
     _load,
 )
-from redline.errors import UsageError
-from redline.registry import plugin
+from redline.core.errors import UsageError
+from redline.core.registry import plugin
 
 
 @plugin("scenario", "membership")
@@ -146,7 +146,7 @@ class LabelFlipScenario(ClassifierScenario):
     def make_attempts(self, run_seed: int, seq: int) -> Iterator[Any]:
         from dataclasses import replace
 
-        from redline.attempts import digest
+        from redline.core.attempts import digest
 
         made = self.decisions(run_seed)
         for i, attempt in enumerate(super().make_attempts(run_seed, seq)):

@@ -30,9 +30,9 @@ from pydantic import Field
 from redline.classic.estimator import probabilities_of
 from redline.classic.gradients import NEEDS_ART
 from redline.classic.strategies import BudgetParams, _start, decision, query
-from redline.models import Attempt, TargetResponse
-from redline.registry import plugin
-from redline.strategies import Conversation
+from redline.core.models import Attempt, TargetResponse
+from redline.core.registry import plugin
+from redline.core.strategies import Conversation
 
 
 class Stop(Exception):

@@ -6,7 +6,7 @@ import os
 import sys
 
 from redline import __version__
-from redline.safetext import safe
+from redline.core.safetext import safe
 
 # isort: off
 # importing registers the commands, in the order `redline --help` lists them
@@ -17,7 +17,7 @@ from redline.cli import store  # noqa: F401
 from redline.cli import plugins  # noqa: F401
 # isort: on
 from redline.cli.base import app, console, err_console
-from redline.errors import RedlineError
+from redline.core.errors import RedlineError
 
 
 @app.command()

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from redline.errors import RedlineError
+from redline.core.errors import RedlineError
 
 app = typer.Typer(
     help="redline: adversarial scenarios, recorded evidence, deployment decisions.",

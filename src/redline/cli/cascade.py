@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from redline.cascade import AppModel
 from redline.cli.base import (
     DEFAULT_DB,
     DbOption,
@@ -15,12 +14,13 @@ from redline.cli.base import (
     console,
     err_console,
 )
-from redline.errors import UsageError
-from redline.paths import check_dir_option
-from redline.safetext import safe
+from redline.core.errors import UsageError
+from redline.core.paths import check_dir_option
+from redline.core.safetext import safe
+from redline.demo import AppModel
 
 if TYPE_CHECKING:
-    from redline.config import JudgeConfig
+    from redline.core.config import JudgeConfig
 
 MAX_CONCURRENCY = 4096
 JudgeOption = Annotated[str | None, typer.Option(
@@ -31,7 +31,7 @@ JudgeModeOption = Annotated[JudgeMode, typer.Option(
 
 
 def judge_config(spec: str | None, mode: JudgeMode) -> JudgeConfig | None:
-    from redline.config import parse_judge
+    from redline.core.config import parse_judge
 
     return None if spec is None else parse_judge(spec).model_copy(update={"mode": mode})
 
@@ -66,10 +66,10 @@ def chaos(
     judge_mode: JudgeModeOption = "unclear",
 ) -> None:
     """Inject a fault at one stage of the guarded app and judge what reaches its users."""
+    from redline.analysis.journal import print_journal
     from redline.cascade.chaos import ExperimentRecord, run_chaos
-    from redline.cascade.journal import print_journal
     from redline.cascade.schema import select_cascades
-    from redline.cascade.stages import choose_pipeline
+    from redline.pipeline.stages import choose_pipeline
 
     if scenarios is not None and not scenarios.is_dir():
         raise UsageError(f"no scenario directory {scenarios}")
@@ -135,7 +135,7 @@ def load(
     from redline.cascade.load import doubling, parse_fault
     from redline.cascade.loadtest import LoadOptions, print_ramp
     from redline.cascade.record import record_load
-    from redline.credentials import spec_masker
+    from redline.evidence.credentials import spec_masker
     from redline.store import Store
 
     try:

@@ -13,8 +13,8 @@ from redline.cli.base import (
     catalog_app,
     console,
 )
-from redline.errors import RedlineError
-from redline.safetext import safe
+from redline.core.errors import RedlineError
+from redline.core.safetext import safe
 
 
 @catalog_app.command("list")
@@ -23,8 +23,8 @@ def catalog_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List scenarios with id, version, category, severity and attempt count."""
-    from redline.attempts import count_attempts
     from redline.catalog import load_suite
+    from redline.core.attempts import count_attempts
 
     scenarios = load_suite(suite)
     if as_json:
@@ -52,8 +52,8 @@ def catalog_show(scenario_id: str) -> None:
     """Show one scenario and the attempts it expands into (seed 0)."""
     import yaml
 
-    from redline.attempts import expand
     from redline.catalog import builtin_catalog
+    from redline.core.attempts import expand
 
     found = [s for s in builtin_catalog() if s.id == scenario_id]
     if not found:

@@ -15,16 +15,16 @@ from redline.cli.base import (
     keys_app,
     open_store,
 )
-from redline.errors import UsageError
-from redline.safetext import safe
+from redline.core.errors import UsageError
+from redline.core.safetext import safe
 
 
 @app.command()
 def replay(run: str, db: DbOption = DEFAULT_DB,
            out: Annotated[Path, typer.Option("--out", "-o")] = Path("redline-out")) -> None:
     """Re-judge a run from its recording with no target; exit 0 when verdicts match."""
-    from redline.paths import check_dir_option
-    from redline.replay import replay_run
+    from redline.core.paths import check_dir_option
+    from redline.evidence.replay import replay_run
 
     check_dir_option(out, "--out")
     open_store(db).close()
@@ -51,9 +51,9 @@ def verify(
         "certificate (PEM).")] = None,
 ) -> None:
     """Check a run's audit chain (and signature); name the first bad record. Exit 1 if bad."""
-    from redline.evidence import verify_bundle, verify_run
-    from redline.keys import read_public
-    from redline.tsa import load_tsa_cert
+    from redline.evidence.keys import read_public
+    from redline.evidence.tsa import load_tsa_cert
+    from redline.evidence.verify import verify_bundle, verify_run
 
     pem = read_public(pubkey) if pubkey else None
     cert = None
@@ -103,7 +103,7 @@ def sign(run: str, db: DbOption = DEFAULT_DB,
              help="Also get an RFC 3161 time-stamp over the head from this time-stamping "
              "authority URL.")] = None) -> None:
     """Sign a run's current chain head (and time-stamp it with --tsa)."""
-    from redline.evidence import sign_run
+    from redline.evidence.verify import sign_run
 
     store = open_store(db)
     try:
@@ -127,8 +127,8 @@ def export(run: str, out: Annotated[Path, typer.Option("--out", "-o", help="Bund
                "`verify --bundle --pubkey` accepts them.")] = None,
            ) -> None:
     """Export a run's evidence as one archive that verifies on another machine."""
-    from redline.evidence import export_bundle
-    from redline.paths import check_file_option
+    from redline.core.paths import check_file_option
+    from redline.evidence.verify import export_bundle
 
     if key is not None and not redact:
         raise UsageError("--key signs the redactions: use it with --redact")
@@ -147,7 +147,7 @@ def keys_init(
     force: Annotated[bool, typer.Option(help="Replace an existing key.")] = False,
 ) -> None:
     """Create an Ed25519 signing key pair (private key mode 0600)."""
-    from redline.keys import DEFAULT_KEY, init_keys, key_id
+    from redline.evidence.keys import DEFAULT_KEY, init_keys, key_id
 
     # the default place is made on first use; a path the user names must be in a directory
     private, public = init_keys(path, force, make_parents=path == DEFAULT_KEY)

@@ -31,11 +31,11 @@ def gate(
     record: Annotated[bool, typer.Option(help="Store the decision in the audit chain.")] = True,
 ) -> None:
     """Decide on a run: approve (0), or block / rollback / hold (1), with every reason."""
+    from redline.core.paths import check_dir_option, run_dir
     from redline.gate.policy import load_policy
     from redline.gate.runner import evaluate
     from redline.gate.terminal import print_decision
     from redline.gate.writers import write_reports
-    from redline.paths import check_dir_option, run_dir
     from redline.store import describe_location
 
     if out is not None:

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from redline.cli.base import app, console
-from redline.safetext import safe
+from redline.core.safetext import safe
 
 if TYPE_CHECKING:
-    from redline.detectors.evaluation import DetectorAccuracy
+    from redline.plugins.detectors.evaluation import DetectorAccuracy
 
 judges_app = typer.Typer(help="Measure the detectors (judges) on labeled cases.",
                          no_args_is_help=True)
@@ -55,7 +55,7 @@ def judges_eval(
 ) -> None:
     """Per detector: precision, recall, F1 and specificity with 95% Wilson intervals, and the
     confusion matrix (unclear verdicts count as errors against the label)."""
-    from redline.detectors.evaluation import evaluate, load_cases
+    from redline.plugins.detectors.evaluation import evaluate, load_cases
 
     cases = load_cases(labels, split)
     results = evaluate(cases, detector)

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from redline.cli.base import DEFAULT_DB, app, console, err_console
-from redline.errors import UsageError
-from redline.safetext import safe
+from redline.core.errors import UsageError
+from redline.core.safetext import safe
 
 SHOW_BAD = 20
 

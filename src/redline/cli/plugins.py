@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from redline.cli.base import app, console, err_console
-from redline.errors import UsageError
-from redline.safetext import safe
+from redline.core.errors import UsageError
+from redline.core.safetext import safe
 
 
 @app.command("plugins")
@@ -20,7 +20,7 @@ def plugins(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the available plugins (built in and from installed packages)."""
-    from redline import registry
+    from redline.core import registry
 
     if kind is not None and kind not in registry.KINDS:
         raise UsageError(f"unknown plugin kind {kind!r}; known: {', '.join(registry.KINDS)}")

@@ -10,8 +10,8 @@ import typer
 from rich.prompt import Prompt
 
 from redline.cli.base import DEFAULT_DB, DbOption, app, console, open_store
-from redline.errors import UsageError
-from redline.safetext import safe
+from redline.core.errors import UsageError
+from redline.core.safetext import safe
 
 
 @app.command()
@@ -35,7 +35,7 @@ def review(
 
     Each label (who, when, why) is chained in the run's audit chain and overrides the
     detectors in reports and in the gate."""
-    from redline.review import export_labels, parse_label, record_label
+    from redline.evidence.review import export_labels, parse_label, record_label
 
     store = open_store(db)
     try:
@@ -58,7 +58,7 @@ def review(
 
 
 def _interactive(store, run_id: str, reviewer: str | None, sample: int, seed: int) -> None:
-    from redline.review import describe, record_label, review_queue
+    from redline.evidence.review import describe, record_label, review_queue
 
     queue = review_queue(store, run_id, sample, seed)
     if not queue:

@@ -18,7 +18,7 @@ from redline.cli.base import (
     open_store,
     runs_app,
 )
-from redline.safetext import safe
+from redline.core.safetext import safe
 
 
 def run_row(run) -> dict:
@@ -68,8 +68,8 @@ def runs_list(db: DbOption = DEFAULT_DB, limit: int = 20,
 def runs_show(run: str, db: DbOption = DEFAULT_DB,
               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show a run's manifest and summary (RUN: id, unique prefix, or latest)."""
+    from redline.core.scan import stored_summary
     from redline.report.terminal import print_summary
-    from redline.scan import stored_summary
 
     store = open_store(db)
     info = store.get_run(run)
@@ -91,9 +91,9 @@ def runs_show(run: str, db: DbOption = DEFAULT_DB,
 def report(run: str, db: DbOption = DEFAULT_DB,
            out: Annotated[Path, typer.Option("--out", "-o")] = Path("redline-out")) -> None:
     """Write the JSON, JUnit and HTML reports of a stored run again."""
-    from redline.paths import check_dir_option, run_dir
+    from redline.core.paths import check_dir_option, run_dir
+    from redline.core.scan import stored_summary
     from redline.report import write_reports
-    from redline.scan import stored_summary
 
     check_dir_option(out, "--out")
     store = open_store(db)
@@ -101,8 +101,8 @@ def report(run: str, db: DbOption = DEFAULT_DB,
     summary = stored_summary(store, info)
     code = (info.summary or {}).get("exit_code", 3)
     if code in (0, 1) and store.labels(info.id):  # reviewed labels can change the finding
-        from redline.config import ScanConfig
-        from redline.summary import exit_code
+        from redline.analysis.summary import exit_code
+        from redline.core.config import ScanConfig
 
         max_error_rate = ScanConfig.model_validate(info.config).max_error_rate
         code = int(exit_code(summary, info.status == "completed", max_error_rate))

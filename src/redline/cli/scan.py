@@ -23,9 +23,9 @@ from redline.cli.base import (
     console,
     err_console,
 )
-from redline.errors import UsageError
-from redline.models import AttemptResult
-from redline.safetext import safe
+from redline.core.errors import UsageError
+from redline.core.models import AttemptResult
+from redline.core.safetext import safe
 
 
 def scan_rate(task: Task) -> float | None:
@@ -106,10 +106,10 @@ def scan(
     Every target interaction is recorded in the store (the run's cassette), so any run can
     be replayed with `--replay RUN` or `redline replay RUN`.
     """
-    from redline.config import load_config
-    from redline.engine import executor_for
+    from redline.core.config import load_config
+    from redline.core.engine import executor_for
+    from redline.core.scan import scan as run_scan
     from redline.report.terminal import print_summary
-    from redline.scan import scan as run_scan
 
     runner = executor_for(executor, {"num_cpus": ray_cpus, "max_in_flight": max_in_flight},
                           {"num_cpus": "--ray-cpus", "max_in_flight": "--max-in-flight"})

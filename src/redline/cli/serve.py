@@ -10,7 +10,7 @@ from redline.cli.base import (
     app,
     err_console,
 )
-from redline.safetext import safe
+from redline.core.safetext import safe
 
 
 @app.command()
@@ -21,9 +21,9 @@ def serve(
     model_name: Annotated[str | None, typer.Option(help="Model name to report.")] = None,
 ) -> None:
     """Expose a target as an OpenAI-compatible chat endpoint on loopback only."""
-    from redline.config import parse_target
-    from redline.serve import check_loopback, run_server
-    from redline.targets.spec import build_target
+    from redline.core.config import parse_target
+    from redline.plugins.targets.serve import check_loopback, run_server
+    from redline.plugins.targets.spec import build_target
 
     check_loopback(host)
     built = build_target(parse_target(target))

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from redline.cli.base import DEFAULT_DB, DbOption, app, console
-from redline.safetext import safe
+from redline.core.safetext import safe
 
 store_app = typer.Typer(help="Store schema versions, and copying runs between stores.",
                         no_args_is_help=True)

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from redline.cli.base import DEFAULT_DB, DbOption, app, console, open_store
-from redline.errors import UsageError
-from redline.safetext import safe
+from redline.core.errors import UsageError
+from redline.core.safetext import safe
 
 
 @app.command("export-training")
@@ -26,8 +26,8 @@ def export_training(
     """Write the runs' failing attempts as training examples (attack prompt, unsafe reply,
     safe target reply) and their passing benign controls, deduplicated, with provenance and a
     held-out split. `chat` writes {"messages": [...]} rows ready for chat fine-tuning."""
-    from redline.paths import check_dir_option
-    from redline.training import FORMATS, Export, write_export
+    from redline.analysis.training import FORMATS, Export, write_export
+    from redline.core.paths import check_dir_option
 
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt}: use jsonl, parquet or chat")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from redline.cli.base import DEFAULT_DB, DbOption, PolicyOption, app, err_console, open_store
-from redline.safetext import safe
+from redline.core.safetext import safe
 
 
 @app.command()

@@ -14,7 +14,7 @@ better than chance (se + sp <= 1) cannot be corrected and counts as a failure ra
 (fail closed). Same counts, same seed: same interval.
 
 The judges' accuracy comes from the bundled labeled corpus or from a team's labeled JSONL
-(e.g. `redline review --export`), measured by redline.detectors.evaluation and cached on
+(e.g. `redline review --export`), measured by redline.plugins.detectors.evaluation and cached on
 disk by the digest of the cases and of the detector code, so a gate stays fast.
 """
 
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from redline import __version__
-from redline.errors import RedlineError
+from redline.core.errors import RedlineError
 from redline.gate.stats import Interval
 
 DRAWS = 4000
@@ -138,7 +138,7 @@ def _cache_dir() -> Path:
 
 def _digest(source: str) -> str:
     """What the figures depend on: the labeled cases and the detector code."""
-    from redline.detectors import evaluation
+    from redline.plugins.detectors import evaluation
 
     h = hashlib.sha256(__version__.encode())
     det_dir = Path(evaluation.__file__).parent
@@ -151,7 +151,7 @@ def _digest(source: str) -> str:
 
 
 def _measure(source: str) -> dict[str, dict[str, int]]:
-    from redline.detectors.evaluation import evaluate, load_cases
+    from redline.plugins.detectors.evaluation import evaluate, load_cases
 
     cases = load_cases() if source == "bundled" else load_cases(Path(source))
     return {name: {"tp": a.tp, "fp": a.fp, "tn": a.tn, "fn": a.fn}

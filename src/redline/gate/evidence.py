@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from redline.analysis.summary import Tally as Counts  # one tally: one failure-rate definition
 from redline.store import RunInfo, Store
-from redline.summary import Tally as Counts  # one tally: one failure-rate definition
 
 if TYPE_CHECKING:
-    from redline.evidence import Report
+    from redline.evidence.verify import Report
 
 Verifier = Callable[[Store, str], "Report"]  # verify_run's shape: a run's evidence checked
 
@@ -58,9 +58,9 @@ class Integrity:
 
     @classmethod
     def of(cls, store: Store, run_id: str, verify: Verifier | None = None) -> Integrity:
-        """From `verify` (default: redline.evidence.verify_run, re-checking the run now)."""
+        """From `verify` (default: redline.evidence.verify.verify_run, re-checking the run now)."""
         if verify is None:
-            from redline.evidence import verify_run as verify
+            from redline.evidence.verify import verify_run as verify
         report = verify(store, run_id)
         return cls(tuple(str(p) for p in report.chain.problems), report.signed,
                    tuple(str(p) for p in report.unsigned))

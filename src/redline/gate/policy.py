@@ -17,10 +17,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from redline.errors import InputFileError, Problem
+from redline.core.errors import InputFileError, Problem
+from redline.core.halting import HaltRules
+from redline.core.yamlfile import line_of, load_yaml, validate_node
 from redline.gate.policy_schema import SETTINGS, Action, MetricRule, PolicyFile, Rule
-from redline.halting import HaltRules
-from redline.yamlfile import line_of, load_yaml, validate_node
 
 DEFAULT_POLICY = Path(__file__).parent / "default_policy.yaml"
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from redline.catalog.schema import Category, Severity
-from redline.halting import HaltRules
+from redline.core.halting import HaltRules
 
 ActionKind = Literal["block", "rollback", "hold", "warn"]
 ACTION_KINDS: tuple[str, ...] = ("block", "rollback", "hold", "warn")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from redline.errors import UsageError
+from redline.core.errors import UsageError
 from redline.gate.compare import Comparison, compare_runs
 from redline.gate.correction import JudgeAccuracy
 from redline.gate.decision import decide
@@ -24,7 +24,7 @@ def evaluate(store: Store, run_ref: str, baseline_ref: str | None, policy: Polic
              accuracy: dict[str, JudgeAccuracy] | None = None,
              verify: Verifier | None = None) -> GateResult:
     """Decide on a stored run, against a stored baseline run if one is given; `verify`
-    checks each run's chain (default: afresh, redline.evidence.verify_run)."""
+    checks each run's chain (default: afresh, redline.evidence.verify.verify_run)."""
     candidate = load_run(store, run_ref, verify)
     comparison = None
     if baseline_ref is not None:

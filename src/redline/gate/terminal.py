@@ -5,10 +5,10 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from redline.core.safetext import safe
 from redline.gate.compare import Comparison, UnitComparison
 from redline.gate.risks import Risk
 from redline.gate.verdict import Decision, Reason
-from redline.safetext import safe
 
 STYLE = {"approve": "bold green", "approve-with-warnings": "bold yellow", "hold": "bold yellow",
          "block": "bold red", "rollback": "bold red"}

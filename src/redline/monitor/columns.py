@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from redline.catalog.schema import DetectorSpec
-from redline.detectors import DetectionContext
-from redline.judging import detect
-from redline.models import Attempt, Message, Verdict
+from redline.core.judging import detect
+from redline.core.models import Attempt, Message, Verdict
 from redline.monitor.logs import ChatRecord, ClassifierRecord, Record
+from redline.plugins.detectors import DetectionContext
 
 ColumnKind = Literal["numeric", "categorical", "rate"]
 Value = float | str | bool | None

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
-from redline.errors import UsageError
+from redline.core.errors import UsageError
 
 Kind = Literal["chat", "classifier"]
 KINDS: tuple[Kind, ...] = ("chat", "classifier")

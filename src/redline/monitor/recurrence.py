@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from redline.catalog.schema import DetectorSpec
-from redline.judging import detect
+from redline.core.judging import detect
 from redline.monitor.columns import ReplyJudge
 from redline.monitor.logs import ChatRecord
 from redline.monitor.signatures import (

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from redline.errors import UsageError
+from redline.core.errors import UsageError
 from redline.monitor.logs import LogLine, Source
 from redline.monitor.watch import DriftCheck, Monitor
 

@@ -26,8 +26,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from redline.detectors.decoders import decoded_views
-from redline.detectors.folding import fold
+from redline.plugins.detectors.decoders import decoded_views
+from redline.plugins.detectors.folding import fold
 
 NGRAM = 3
 MIN_WORDS = 6
@@ -155,8 +155,8 @@ def _user_text(attempt: dict[str, Any]) -> str:
 def catalog_signatures(scenarios: Iterable[Any], first_runs: dict[str, str],
                        seed: int = 0) -> Iterator[Signature]:
     """The seed inputs and expanded attempts of every attack probe scenario."""
-    from redline.attempts import expand
     from redline.catalog.schema import Scenario
+    from redline.core.attempts import expand
 
     attacks = [s for s in scenarios if isinstance(s, Scenario)
                and s.expected not in BENIGN_EXPECTED and s.category not in NOT_ATTACKS]

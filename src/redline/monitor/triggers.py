@@ -36,8 +36,8 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from redline.catalog.schema import Strict
-from redline.errors import InputFileError, Problem
-from redline.yamlfile import load_yaml, validate_node
+from redline.core.errors import InputFileError, Problem
+from redline.core.yamlfile import load_yaml, validate_node
 
 Signal = Literal["drift", "recurrence", "unsafe"]
 
@@ -155,10 +155,10 @@ def scan_and_gate(db: Path, out: Path) -> Runner:
     approved run of that target and suite, the decision recorded."""
 
     def run(rule: TriggerRule) -> dict[str, Any]:
-        from redline.config import load_config
+        from redline.core.config import load_config
+        from redline.core.scan import scan
         from redline.gate.policy import load_policy
         from redline.gate.runner import evaluate
-        from redline.scan import scan
         from redline.store import Store
 
         config = load_config(None, {"target": rule.target, "suite": rule.suite,
@@ -181,7 +181,7 @@ def scan_and_gate(db: Path, out: Path) -> Runner:
 
 
 async def _post(url: str, body: dict[str, Any], timeout_s: float) -> str:
-    from redline.targets.http_client import HttpClient, HTTPError
+    from redline.plugins.targets.http_client import HttpClient, HTTPError
 
     client = HttpClient(timeout_s=timeout_s, max_connections=1)
     try:

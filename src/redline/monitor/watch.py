@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from redline.models import Verdict
+from redline.core.models import Verdict
 from redline.monitor.columns import (
     ColumnKind,
     ReplyJudge,

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from redline.analysis.summary import Summary
 from redline.gate.correction import accuracy_of
 from redline.gate.evidence import ScenarioMeta
 from redline.report.html import render_html
 from redline.report.json_report import build_json
 from redline.report.junit import render_junit
 from redline.store import RunInfo, Store, dumps
-from redline.summary import Summary
 
 MAX_SHOWN_CHARS = 4000
 # Reports show the first failures and errors of each scenario, not all of them, so their size

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from redline import __version__
+from redline.analysis.summary import Summary
 from redline.store import RunInfo
-from redline.summary import Summary
 
 
 def build_json(run: RunInfo, summary: Summary, failed: list[Any], errored: list[Any],

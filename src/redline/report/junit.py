@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from typing import Any
 
+from redline.analysis.summary import Summary
 from redline.store import RunInfo
-from redline.summary import Summary
 
 _XML_ILLEGAL = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 

@@ -6,8 +6,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from redline.safetext import safe
-from redline.summary import Summary, Tally
+from redline.analysis.summary import Summary, Tally
+from redline.core.safetext import safe
 
 SEVERITY_ORDER = ["critical", "high", "medium", "low", "info"]
 

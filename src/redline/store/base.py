@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from redline.audit import plan_digest, record_digest
-from redline.errors import RedlineError
-from redline.paths import check_file_option
+from redline.core.errors import RedlineError
+from redline.core.paths import check_file_option
+from redline.store.audit import plan_digest, record_digest
 from redline.store.chain import Chain
 from redline.store.queries import Queries, ViewQueries
 from redline.store.reads import Reads
@@ -52,7 +52,7 @@ def db_location(value: str | Path, option: str = "--db") -> str | Path:
 def describe_location(value: str | Path) -> str:
     """A --db value fit to print: a server URL without its credentials."""
     if is_url(value):
-        from redline.credentials import redact_url
+        from redline.evidence.credentials import redact_url
 
         return redact_url(str(value))
     return str(value)
@@ -63,7 +63,7 @@ class Store(Reads, Chain, Queries, ViewQueries):
 
     def __new__(cls, location: Any = None, *args: Any, **kwargs: Any) -> Store:
         if cls is Store:
-            from redline import registry
+            from redline.core import registry
 
             name = backend_name(str(location))
             try:

@@ -1,6 +1,6 @@
 """The audit chain as the store keeps it: appending links (inside the writer's transaction,
 after the run's chain is locked), and `verify`, which re-hashes every record of a run and
-walks its chain (redline.audit holds the hashing and the walk itself)."""
+walks its chain (redline.store.audit holds the hashing and the walk itself)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from redline.audit import (
+from redline.store.access import SqlAccess
+from redline.store.audit import (
     Link,
     Problem,
     Verification,
@@ -19,7 +20,6 @@ from redline.audit import (
     state_problems,
     verify_links,
 )
-from redline.store.access import SqlAccess
 from redline.store.records import LINK_COLUMNS, dumps, utc_now
 
 PREFETCH = 500  # result records read per query while verifying

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from redline.errors import RedlineError
+from redline.core.errors import RedlineError
 from redline.store.base import Store
 from redline.store.records import RESULT_NAMES, RUN_COLUMNS
 

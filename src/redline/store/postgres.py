@@ -18,12 +18,12 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from redline.credentials import redact_url
-from redline.errors import RedlineError
-from redline.registry import NoParams, plugin
-from redline.runlock import RunBusy
+from redline.core.errors import RedlineError
+from redline.core.registry import NoParams, plugin
+from redline.evidence.credentials import redact_url
 from redline.store.access import Row
 from redline.store.base import Store
+from redline.store.runlock import RunBusy
 from redline.store.schema import RESULT_INDEXES, SCHEMA, SCHEMA_VERSION, Migration, pending
 from redline.store.sqlite_open import statements
 

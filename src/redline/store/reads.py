@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from redline.errors import RedlineError
+from redline.core.errors import RedlineError
 from redline.store.access import SqlAccess
 from redline.store.records import (
     RESULT_COLUMNS,
@@ -148,7 +148,7 @@ class Reads(SqlAccess):
                                 " ORDER BY seq", (run_id,))
 
     def labels(self, run_id: str) -> dict[str, dict[str, Any]]:
-        """attempt id -> the latest reviewed label (chained `label` events, redline.review)."""
+        """attempt id -> the latest reviewed label (chained `label` events: evidence.review)."""
         rows = self._rows("SELECT payload FROM chain WHERE run_id = ? AND kind = 'label'"
                           " ORDER BY seq", (run_id,))
         out: dict[str, dict[str, Any]] = {}

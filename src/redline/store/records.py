@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from redline.models import AttemptResult
+from redline.core.models import AttemptResult
 
 DEFAULT_DB = Path(".redline") / "redline.db"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from redline.errors import RedlineError
+from redline.core.errors import RedlineError
 
 
 @dataclass(frozen=True)

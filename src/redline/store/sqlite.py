@@ -13,8 +13,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from redline.errors import RedlineError
-from redline.registry import NoParams, plugin
+from redline.core.errors import RedlineError
+from redline.core.registry import NoParams, plugin
 from redline.store.access import Row
 from redline.store.base import Store
 from redline.store.schema import RESULT_INDEXES, SCHEMA, SCHEMA_VERSION, Migration, pending
@@ -148,7 +148,7 @@ class SqliteStore(Store):
                                (name,)).fetchone() is not None
 
     def hold_run(self, run_id: str) -> contextlib.AbstractContextManager[None]:
-        from redline.runlock import hold_run
+        from redline.store.runlock import hold_run
 
         return hold_run(self.path, run_id)
 

@@ -7,7 +7,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from redline.models import AttemptResult
+from redline.core.models import AttemptResult
 from redline.store.base import Store
 from redline.store.records import result_row
 

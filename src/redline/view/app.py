@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from redline import __version__
-from redline.errors import RedlineError, UsageError
+from redline.core.errors import RedlineError, UsageError
 from redline.gate.policy import Policy, load_policy
 from redline.store import Store
 from redline.view import decisions, pages

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from redline.errors import UsageError
+from redline.core.errors import UsageError
 from redline.gate.decision import Reason
 from redline.gate.policy import Policy
 from redline.gate.risks import open_findings
@@ -18,7 +18,7 @@ from redline.view.cache import StoreCache
 from redline.view.pages import pretty, run_row, text_param
 
 if TYPE_CHECKING:
-    from redline.evidence import Report
+    from redline.evidence.verify import Report
 
 MAX_LISTED = 200  # transitions listed per kind; the counts cover them all
 
@@ -104,7 +104,7 @@ def verifier(cache: StoreCache) -> Callable[[Store, str], Report]:
     compare pages: any committed write, an edit behind redline's back included, moves the
     store's change token, and the next load verifies afresh."""
     def verify(store: Store, run_id: str) -> Report:
-        from redline.evidence import verify_run
+        from redline.evidence.verify import verify_run
 
         return cache.get(("verify", run_id), lambda: verify_run(store, run_id))
     return verify

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from redline.errors import UsageError
+from redline.core.errors import UsageError
 from redline.store import RunInfo, Store
 from redline.store.queries import ResultFilter
 from redline.view.cache import StoreCache
