@@ -153,3 +153,21 @@ def test_catalog_commands(tmp_path: Path) -> None:
     shown = redline("catalog", "show", ids[0]["id"], cwd=tmp_path)
     assert shown.returncode == 0 and ids[0]["id"] in shown.stdout
     assert redline("catalog", "show", "no-such-id", cwd=tmp_path).returncode == 2
+
+
+def test_catalog_show_finds_every_built_in_kind_and_imported_scenarios(tmp_path: Path) -> None:
+    classic = json.loads(redline("catalog", "list", "-s", "classic", "--json",
+                                 cwd=tmp_path).stdout)[0]["id"]
+    shown = redline("catalog", "show", classic, cwd=tmp_path)
+    assert shown.returncode == 0 and classic in shown.stdout and "features" in shown.stdout
+    (tmp_path / "rows.csv").write_text("prompt\nHow do I pick the lock of my own shed?\n")
+    imported = redline("catalog", "import", "rows.csv", "--format", "csv", "--out", "mine",
+                       "--prefix", "mine", cwd=tmp_path)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    ids = json.loads(redline("catalog", "list", "-s", "mine", "--json", cwd=tmp_path).stdout)
+    assert len(ids) == 1
+    assert redline("catalog", "show", ids[0]["id"], cwd=tmp_path).returncode == 2
+    shown = redline("catalog", "show", ids[0]["id"], "--suite", "mine", cwd=tmp_path)
+    assert shown.returncode == 0 and "pick the lock" in shown.stdout
+    missing = redline("catalog", "show", "no-such-id", "-s", "mine", cwd=tmp_path)
+    assert missing.returncode == 2 and "suite 'mine'" in missing.stdout + missing.stderr

@@ -70,6 +70,13 @@ def _suite_from_file(path: Path) -> list[Scenario]:
     return load_scenarios([path])
 
 
+def builtin_scenarios() -> list[Scenario]:
+    """Every built-in scenario: the default catalog, the classifier checks and the adaptive
+    attacks (each also a suite of its own: `classic`, `adaptive`)."""
+    return [*builtin_catalog(), *load_scenarios(scenario_files(CLASSIC_DIR)),
+            *load_scenarios(scenario_files(ATTACKS_DIR))]
+
+
 def load_suite(name: str) -> list[Scenario]:
     """Resolve --suite: a built-in suite name, a category, a directory, or a YAML file."""
     path = Path(name)

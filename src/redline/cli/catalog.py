@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -15,6 +15,9 @@ from redline.cli.base import (
 )
 from redline.core.errors import RedlineError
 from redline.core.safetext import safe
+
+if TYPE_CHECKING:
+    from redline.core.models import Attempt
 
 
 @catalog_app.command("list")
@@ -48,23 +51,38 @@ def catalog_list(
 
 
 @catalog_app.command("show")
-def catalog_show(scenario_id: str) -> None:
+def catalog_show(
+    scenario_id: str,
+    suite: Annotated[str | None, typer.Option(
+        "--suite", "-s", help="Where to look: a suite name, a directory (imported "
+        "scenarios), or a suite file (default: every built-in scenario).")] = None,
+) -> None:
     """Show one scenario and the attempts it expands into (seed 0)."""
     import yaml
 
-    from redline.catalog import builtin_catalog
+    from redline.catalog import builtin_scenarios, load_suite
     from redline.core.attempts import expand
 
-    found = [s for s in builtin_catalog() if s.id == scenario_id]
+    pool = builtin_scenarios() if suite is None else load_suite(suite)
+    found = [s for s in pool if s.id == scenario_id]
     if not found:
-        raise RedlineError(f"no scenario {scenario_id!r} in the built-in catalog")
+        where = "the built-in catalog" if suite is None else f"suite {suite!r}"
+        raise RedlineError(f"no scenario {scenario_id!r} in {where}")
     s = found[0]
     console.print(safe(yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False,
                                         allow_unicode=True)))
     for a in expand([s], 0):
-        last = a.messages[-1].content
-        shown = last if len(last) < 300 else last[:300] + f"... [{len(last)} chars]"
-        console.print(f"[bold]{safe(a.id)}[/] {safe(' + '.join(a.chain))}: {safe(repr(shown))}")
+        console.print(f"[bold]{safe(a.id)}[/] {safe(' + '.join(a.chain))}: "
+                      f"{safe(repr(_shown(a)))}")
+
+
+def _shown(attempt: Attempt) -> str:
+    """What an attempt first sends, cut to 300 characters: its last message, else its payload."""
+    if attempt.messages:
+        text = attempt.messages[-1].content
+    else:
+        text = json.dumps(attempt.payload, sort_keys=True, default=str)
+    return text if len(text) < 300 else text[:300] + f"... [{len(text)} chars]"
 
 
 @catalog_app.command("validate")
