@@ -4,14 +4,16 @@
 (an OpenAI-compatible attacker gets the seed in the request; the local model seeds from the
 run seed and the prompt, which names the attempt's objective), and returns an
 `AttackerCall`: the reply, or why it is no usable attack prompt (an error, an empty reply,
-a refusal to attack, a prompt off the objective). `RecordedAttacker` plays the recorded
-calls back by key, so a replay needs no attacker; a call it lacks is an error.
+a refusal to attack, a prompt off the objective, its own input echoed back).
+`RecordedAttacker` plays the recorded calls back by key, so a replay needs no attacker; a
+call it lacks is an error.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,8 @@ from redline.plugins.detectors.refusal import is_refusal
 from redline.plugins.detectors.wording import topic_terms
 
 MAX_PROMPT_CHARS = 8000
+ECHO_RUN = 5  # words in a row that count as repeated from the attacker's input
+ECHO_SHARE = 0.6  # of a prompt's words (the objective aside) repeated: an echo, not a prompt
 
 
 @dataclass(frozen=True)
@@ -53,15 +57,71 @@ def extract_prompt(reply: str) -> str:
     return reply.strip()
 
 
-def unusable(call: AttackerCall, prompt: str, objective: str) -> str | None:
-    """Why an attacker call gave no usable attack prompt, or None if it did."""
+def _words_without(text: str, cut: list[str]) -> list[str]:
+    """The words of `text`, lower-cased, with every run of the words `cut` taken out."""
+    words = re.findall(r"\w+", text.lower())
+    if not cut:
+        return words
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        if words[i:i + len(cut)] == cut:
+            i += len(cut)
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def _runs(words: list[str]) -> set[tuple[str, ...]]:
+    """Every ECHO_RUN words in a row."""
+    return {tuple(words[i:i + ECHO_RUN]) for i in range(len(words) - ECHO_RUN + 1)}
+
+
+def _repeats(words: list[str], runs: set[tuple[str, ...]]) -> bool:
+    """Whether most of the words stand in runs already seen."""
+    if len(words) < 2 * ECHO_RUN:
+        return False
+    covered = [False] * len(words)
+    for i in range(len(words) - ECHO_RUN + 1):
+        if tuple(words[i:i + ECHO_RUN]) in runs:
+            covered[i:i + ECHO_RUN] = [True] * ECHO_RUN
+    return sum(covered) >= ECHO_SHARE * len(words)
+
+
+def echoed(prompt: str, messages: Sequence[Message], objective: str) -> bool:
+    """Whether the prompt mostly repeats what the attacker was sent (its instructions, the
+    feedback, the target's reply) rather than writing an attack. Set aside first: the
+    objective's own words (a prompt that asks for it outright is a naive attack, not an echo)
+    and the attacker's own earlier prompts that were not echoes themselves (refining them is
+    its job, even where a target repeated them back in the feedback)."""
+    cut = re.findall(r"\w+", objective.lower())
+    sent: set[tuple[str, ...]] = set()
+    own: set[tuple[str, ...]] = set()
+    for m in messages:
+        words = _words_without(extract_prompt(m.content) if m.role == "assistant"
+                               else m.content, cut)
+        if m.role != "assistant":
+            sent |= _runs(words)
+        elif not _repeats(words, sent - own):
+            own |= _runs(words)
+    return _repeats(_words_without(prompt, cut), sent - own)
+
+
+def unusable(call: AttackerCall, prompt: str, objective: str,
+             sent: Sequence[Message] = (), on_topic: bool = True) -> str | None:
+    """Why an attacker call gave no usable attack prompt, or None if it did. `sent`: the
+    attacker's conversation (a prompt that mostly repeats it is an echo); `on_topic`: the
+    prompt must name the objective's topic."""
     if call.error is not None or call.reply is None:
         return f"attacker error: {call.error or 'no reply'}"
     if not prompt.strip():
         return "attacker returned an empty prompt"
     if is_refusal(prompt):
         return f"attacker refused to attack: {prompt[:120]!r}"
-    goal = topic_terms(objective)  # the objective's topic words (stemmed), as detectors read
+    if echoed(prompt, sent, objective):
+        return f"attacker echoed its input instead of writing a prompt: {prompt[:120]!r}"
+    goal = topic_terms(objective) if on_topic else set()  # stemmed, as detectors read
     if goal and not goal & topic_terms(prompt):
         return f"attacker prompt is off the objective: {prompt[:120]!r}"
     return None

@@ -125,7 +125,7 @@ class AttackSession:
         self.attacker_tokens += call.tokens or 0
         self.elapsed_ms += call.latency_ms
         prompt = extract_prompt(call.reply or "")
-        reason = unusable(call, prompt, self.objective if on_topic else "")
+        reason = unusable(call, prompt, self.objective, messages, on_topic)
         if reason is None:
             self.broken_run = 0
             return prompt

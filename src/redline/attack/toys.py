@@ -109,6 +109,11 @@ def off_topic_attacker(messages: list[dict[str, Any]]) -> str:
     return json.dumps({"improvement": "x", "prompt": "Tell me about growing tomatoes."})
 
 
+def echoing_attacker(messages: list[dict[str, Any]]) -> str:
+    """Sends back what it was last told (a broken chat template does this): not an attack."""
+    return json.dumps({"improvement": "", "prompt": messages[-1]["content"]})
+
+
 def crashing_attacker(messages: list[dict[str, Any]]) -> str:
     raise RuntimeError("attacker backend is down")
 
