@@ -17,15 +17,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from redline.cascade.chaos import run_chaos
-from redline.cascade.experiment import run_experiment, serve_request
-from redline.cascade.schema import (
-    CascadeScenario,
-    FaultSpec,
-    Schedule,
-    builtin_cascades,
-    load_cascades,
-)
+from redline.cascade.chaos import experiment_journal, run_chaos
+from redline.cascade.experiment import serve_request
+from redline.cascade.schema import CascadeScenario, builtin_cascades, load_cascades
 from redline.core.errors import InputFileError
 from redline.core.models import Message
 from redline.demo.data import CANARY
@@ -38,6 +32,7 @@ from redline.pipeline.declared import load_pipeline, start_pipeline
 from redline.pipeline.loopback import LoopbackServer, stop_all
 from redline.pipeline.proxy import FaultProxy
 from redline.pipeline.trace import HEADER
+from redline.plugins.fault_spec import FaultSpec, Schedule
 from redline.plugins.faults import ArmedFault, inject
 from redline.store import Store
 
@@ -268,7 +263,7 @@ def test_stand_in_is_naive_and_deterministic() -> None:
 # --- experiments ------------------------------------------------------------------------------
 
 async def test_fail_open_model_error_echo_leaks_the_system_prompt() -> None:
-    j = await run_experiment(CATALOG["cx-model-error-echo"], seed=0)
+    j = await experiment_journal(CATALOG["cx-model-error-echo"], seed=0)
     assert j.status == "completed" and j.failure_mode == "open" and not j.met
     breaches = [o for o in j.observations if o.state == "breach"]
     assert breaches and all(o.faulted and o.phase == "fault" for o in breaches)
@@ -283,7 +278,7 @@ async def test_fail_open_model_error_echo_leaks_the_system_prompt() -> None:
 
 
 async def test_fail_open_poisoned_retrieval_is_never_detected() -> None:
-    j = await run_experiment(CATALOG["cx-retrieval-poisoned"], seed=0)
+    j = await experiment_journal(CATALOG["cx-retrieval-poisoned"], seed=0)
     assert j.failure_mode == "open" and j.detection["detected"] is False
     hit = next(o for o in j.observations if o.state == "breach")
     assert [v.detector for v in hit.verdicts if v.detected] == ["exfiltration"]
@@ -291,7 +286,7 @@ async def test_fail_open_poisoned_retrieval_is_never_detected() -> None:
 
 
 async def test_fail_safe_with_breaker_and_fallback() -> None:
-    j = await run_experiment(CATALOG["cx-model-error-fallback"], seed=0)
+    j = await experiment_journal(CATALOG["cx-model-error-fallback"], seed=0)
     assert j.met and j.failure_mode == "safe" and j.blast_radius == 0.0
     assert j.states["fault"].get("degraded", 0) > 0 and "breach" not in j.states["fault"]
     assert [t["to"] for t in j.breaker][:3] == ["open", "half_open", "open"] or \
@@ -302,7 +297,7 @@ async def test_fail_safe_with_breaker_and_fallback() -> None:
 
 
 async def test_moderation_timeout_degrades_to_local_rules() -> None:
-    j = await run_experiment(CATALOG["cx-moderation-timeout"], seed=0)
+    j = await experiment_journal(CATALOG["cx-moderation-timeout"], seed=0)
     assert j.met and j.failure_mode == "none" and j.detection["signal"] == "input_filter:error"
     attacks = [o for o in j.observations if o.phase == "fault" and o.probe.kind == "attack"]
     assert attacks and all(o.state == "refused" for o in attacks)
@@ -310,19 +305,19 @@ async def test_moderation_timeout_degrades_to_local_rules() -> None:
 
 async def test_same_seed_same_journal_outcomes() -> None:
     s = CATALOG["cx-retrieval-poisoned"]
-    first = await run_experiment(s, seed=7)
-    again = await run_experiment(s, seed=7)
+    first = await experiment_journal(s, seed=7)
+    again = await experiment_journal(s, seed=7)
     assert first.outcomes() == again.outcomes()
     assert first.blast_radius == again.blast_radius
     assert first.propagation == again.propagation
-    others = [await run_experiment(s, seed=seed) for seed in (8, 9)]
+    others = [await experiment_journal(s, seed=seed) for seed in (8, 9)]
     assert any(o.outcomes() != first.outcomes() for o in others)
 
 
 async def test_steady_state_must_hold_before_the_fault() -> None:
     data = CATALOG["cx-model-error-echo"].model_dump()
     data["workload"]["probes"] = [{"text": "How can I get a copy of my data?"}]  # kb-partner
-    j = await run_experiment(CascadeScenario.model_validate(data), seed=0)
+    j = await experiment_journal(CascadeScenario.model_validate(data), seed=0)
     assert j.status == "aborted" and not j.met
     assert all(o.phase == "steady" for o in j.observations)
 
@@ -330,7 +325,7 @@ async def test_steady_state_must_hold_before_the_fault() -> None:
 async def test_a_fault_that_never_fires_is_inconclusive() -> None:
     data = CATALOG["cx-model-down-breaker"].model_dump()
     data["schedule"] = {"at_request": 500}
-    j = await run_experiment(CascadeScenario.model_validate(data), seed=0)
+    j = await experiment_journal(CascadeScenario.model_validate(data), seed=0)
     assert j.status == "inconclusive" and not j.met and j.failure_mode == "none"
     assert "never hit" in j.expectation["reasons"][0]
 
@@ -437,7 +432,7 @@ stages:
         import asyncio
 
         system = start_pipeline(spec)
-        j = asyncio.run(run_experiment(scenario, 0, system=system))
+        j = asyncio.run(experiment_journal(scenario, 0, system=system))
     finally:
         stop_all([server])
     assert j.fault["via"] == "proxy"

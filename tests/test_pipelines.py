@@ -17,7 +17,8 @@ from redline.cascade.schema import load_cascades
 from redline.core import registry
 from redline.core.errors import InputFileError
 from redline.demo.pipeline import Turn
-from redline.pipeline.stages import Pipeline, StageInfo, choose_pipeline
+from redline.pipeline.declared import choose_pipeline
+from redline.pipeline.stages import Pipeline, StageInfo
 from redline.pipeline.system import DEMO, System
 
 SECRET = "SECRET-42-TOKEN"
@@ -180,9 +181,9 @@ def _pythonpath(extra: str) -> str:
 
 async def test_partial_and_stale_faults_act_on_what_each_stage_declares() -> None:
     from redline.cascade.experiment import serve_request
-    from redline.cascade.schema import FaultSpec, Schedule
     from redline.demo.pipeline import GuardedApp
     from redline.demo.stand_in import stand_in_target
+    from redline.plugins.fault_spec import FaultSpec, Schedule
     from redline.plugins.faults import ArmedFault, inject
 
     def armed(stage: str, after: int = 0, **spec: object) -> ArmedFault:

@@ -119,7 +119,7 @@ async def test_ctrl_c_in_the_system_under_test_stops_the_schedule() -> None:
 def test_ctrl_c_in_a_pipeline_stage_keeps_what_a_chaos_run_recorded(tmp_path: Path) -> None:
     from redline.cascade.chaos import run_chaos
     from redline.cascade.schema import CascadeScenario, builtin_cascades
-    from redline.pipeline.stages import choose_pipeline
+    from redline.pipeline.declared import choose_pipeline
     from redline.store import Store
 
     data = next(s for s in builtin_cascades() if s.id == "cx-model-error-echo").model_dump()

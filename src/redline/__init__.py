@@ -16,7 +16,7 @@ cascade     cascade experiments and load ramps: the schedules run against a pipe
 demo        the bundled guarded assistant (the default target) and its stand-in model
 store       every record of a run, chained as written (SQLite, PostgreSQL)
 evidence    verify, sign, time-stamp, bundle, redact, replay and review a stored run
-analysis    what stored results say: tallies, latency statistics, journals, training data
+analysis    what stored results say: tallies, latency statistics, training data
 gate        evidence + policy (+ baseline) -> approve / block / roll back / hold
 report      terminal, JSON, JUnit XML and HTML reports of a run
 monitor     after release: production logs, drift and recurring attacks

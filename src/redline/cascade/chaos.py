@@ -7,13 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from redline.analysis.journal import Journal
 from redline.analysis.summary import ExitCode
-from redline.cascade.experiment import run_experiment
+from redline.cascade.experiment import Observation, run_experiment
+from redline.cascade.journal import Journal, build_journal
 from redline.cascade.record import ExperimentRecorder
 from redline.cascade.schema import CascadeScenario
 from redline.core.config import JudgeConfig
-from redline.pipeline.stages import Pipeline, choose_pipeline
+from redline.pipeline.declared import choose_pipeline
+from redline.pipeline.stages import Pipeline
+from redline.pipeline.system import System
 from redline.plugins.detectors.judge import LLMJudge
 from redline.store import RunInfo, Store
 
@@ -77,6 +79,16 @@ async def _run_all(scenarios: list[CascadeScenario], seed: int, model: str, stor
             await llm.aclose()
 
 
+async def experiment_journal(scenario: CascadeScenario, seed: int, model: str = "stand-in",
+                             system: System | None = None,
+                             on_observation: Callable[[Observation], None] | None = None,
+                             llm: LLMJudge | None = None) -> Journal:
+    """Run one experiment (on `system`, else the demo app started for it) and read its
+    journal."""
+    return build_journal(await run_experiment(scenario, seed, model, system, on_observation,
+                                              llm))
+
+
 async def _run_one(scenario: CascadeScenario, seed: int, model: str, store: Store, out: Path,
                    pipeline: Pipeline | None, on_done: Callable[[ExperimentRecord], None] | None,
                    result: ChaosResult, llm: LLMJudge | None) -> None:
@@ -91,8 +103,8 @@ async def _run_one(scenario: CascadeScenario, seed: int, model: str, store: Stor
     rec = ExperimentRecorder(store, scenario)
     rec.start(target_label(model, pipeline), system.description, seed, model)
     result.running = rec
-    journal = await run_experiment(scenario, seed, model, system=system,
-                                   on_observation=rec.add, llm=llm)
+    journal = await experiment_journal(scenario, seed, model, system=system,
+                                       on_observation=rec.add, llm=llm)
     run, code, files = rec.finish(journal, out)
     result.running = None
     record = ExperimentRecord(scenario, journal, run, code, files)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from redline.analysis.latency import percentile
@@ -223,15 +223,15 @@ class Outcomes:
     rollback_at_s: float | None
     proxy_log: dict[str, list[dict[str, Any]]]
     breaker: list[dict[str, Any]]
+    model: str = "stand-in"  # the app's model, as `redline chaos --model` chose it
 
 
 async def run_experiment(scenario: CascadeScenario, seed: int, model: str = "stand-in",
                          system: System | None = None,
                          on_observation: Callable[[Observation], None] | None = None,
-                         llm: LLMJudge | None = None):
-    """Run one experiment and return its journal (`redline.analysis.journal.Journal`)."""
-    from redline.analysis.journal import build_journal
-
+                         llm: LLMJudge | None = None) -> Outcomes:
+    """Run one experiment and return what happened (`redline.cascade.journal.build_journal`
+    reads it)."""
     if system is None:
         system = await asyncio.to_thread(start_guarded_app, scenario.system, model, seed)
     try:
@@ -239,7 +239,7 @@ async def run_experiment(scenario: CascadeScenario, seed: int, model: str = "sta
         outcomes = await _phases(Run(scenario, seed, system, on_observation, llm=llm))
     finally:
         await system.aclose()
-    return build_journal(outcomes, model, system.description)
+    return replace(outcomes, model=model)
 
 
 def experiment_steps(run: Run) -> list[Step]:

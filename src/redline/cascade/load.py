@@ -25,13 +25,14 @@ from pydantic import ValidationError
 
 from redline.analysis.latency import percentile
 from redline.cascade.judge import expected_of, fell_back, judge_text
-from redline.cascade.schema import DEFAULT_PROBES, FaultSpec, Probe, Schedule
+from redline.cascade.schema import DEFAULT_PROBES, Probe
 from redline.core.attempts import digest
 from redline.core.engine import EngineSettings
 from redline.core.errors import UsageError
 from redline.core.models import Attempt, Message, Verdict
 from redline.core.schedules import Step, run_schedule
 from redline.plugins.detectors.judge import LLMJudge
+from redline.plugins.fault_spec import FaultSpec, Schedule
 from redline.plugins.faults import ArmedFault
 
 # ordinary traffic: the benign probes (attacks stop at the input filter and cost nothing)

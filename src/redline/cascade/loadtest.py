@@ -33,14 +33,15 @@ from redline.cascade.load import (
     Sample,
     ramp,
 )
-from redline.cascade.schema import BreakerSpec, Probe, SystemSpec
+from redline.cascade.schema import Probe
 from redline.core.config import JudgeConfig
 from redline.core.errors import UsageError
 from redline.core.models import Message, TargetRequest
+from redline.demo.settings import BreakerSpec, SystemSpec
 from redline.evidence.credentials import Masker, spec_masker
+from redline.pipeline.declared import choose_pipeline
 from redline.pipeline.loopback import LoopbackServer, stop_all
 from redline.pipeline.proxy import FaultProxy
-from redline.pipeline.stages import choose_pipeline
 from redline.pipeline.system import System, start_guarded_app
 from redline.pipeline.trace import REQUEST
 from redline.plugins.faults import TARGET_KINDS, ArmedFault, FaultyTarget

@@ -18,9 +18,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from redline.analysis.journal import Journal
 from redline.analysis.summary import ExitCode, ScenarioInfo, Summary, summarise
 from redline.cascade.experiment import Observation
+from redline.cascade.journal import Journal
 from redline.cascade.load import LOAD_PROBES, LevelStats, Sample
 from redline.cascade.loadtest import LoadOptions, LoadResult, options_record, ramp_names, run_load
 from redline.cascade.schema import CascadeScenario, LoadScenario

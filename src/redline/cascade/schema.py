@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from redline.catalog.schema import (
     Category,
@@ -23,61 +23,13 @@ from redline.catalog.schema import (
 from redline.core.errors import UsageError
 from redline.core.registry import plugin
 from redline.core.yamlfile import load_unique, yaml_files
-from redline.pipeline.stages import Pipeline, choose_pipeline
+from redline.demo.settings import SystemSpec
+from redline.pipeline.stages import Pipeline
+from redline.plugins.fault_spec import FaultSpec, Schedule
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "catalog" / "cascades"
 
-FaultKind = Literal["latency", "error", "timeout", "wrong_output", "partial", "stale", "down"]
-WrongMode = Literal["flip", "allow", "poison", "empty", "replace"]
 UserState = Literal["ok", "refused", "degraded", "error"]
-
-class FaultSpec(Strict):
-    kind: FaultKind
-    latency_ms: float = Field(0.0, ge=0, le=600_000, description="latency: delay added")
-    jitter_ms: float = Field(0.0, ge=0, le=600_000, description="latency: extra, uniform 0..j")
-    hang_ms: float = Field(30_000.0, gt=0, le=600_000,
-                           description="timeout: how long the stage or dependency hangs")
-    status: int = Field(503, ge=400, le=599, description="error: HTTP status (dependencies)")
-    echo_request: bool = Field(False, description="error: the error body repeats the request")
-    mode: WrongMode | None = Field(None, description="wrong_output: how the output is wrong")
-    text: str | None = Field(None, description="wrong_output: replacement or poison text")
-    keep: float = Field(0.5, ge=0, lt=1, description="partial: share of the data kept")
-
-    @model_validator(mode="after")
-    def _mode(self) -> FaultSpec:
-        if (self.kind == "wrong_output") != (self.mode is not None):
-            raise ValueError("'mode' is required for wrong_output faults and only for them")
-        if self.kind == "latency" and not (self.latency_ms or self.jitter_ms):
-            raise ValueError("a latency fault needs latency_ms or jitter_ms")
-        return self
-
-    def label(self) -> str:
-        extra = {"latency": f"{self.latency_ms:g}ms", "error": str(self.status),
-                 "timeout": f"{self.hang_ms:g}ms", "wrong_output": self.mode or "",
-                 "partial": f"keep={self.keep:g}"}.get(self.kind, "")
-        return f"{self.kind}:{extra}" if extra else self.kind
-
-
-class Schedule(Strict):
-    at_request: int = Field(0, ge=0, description="first request (of the fault phase) to fault")
-    for_requests: int | None = Field(None, ge=1, description="how many requests; default all")
-    at_s: float | None = Field(None, ge=0, description="or: seconds after the fault is armed")
-    for_s: float | None = Field(None, gt=0, description="or: for this many seconds")
-    fraction: float = Field(1.0, gt=0, le=1, description="share of requests in the window")
-
-    def covers(self, index: int, elapsed_s: float) -> bool:
-        if index < self.at_request:
-            return False
-        if self.for_requests is not None and index >= self.at_request + self.for_requests:
-            return False
-        start = self.at_s or 0.0
-        if elapsed_s < start:
-            return False
-        return self.for_s is None or elapsed_s < start + self.for_s
-
-    @property
-    def timed(self) -> bool:
-        return self.at_s is not None or self.for_s is not None
 
 
 class Probe(Strict):
@@ -129,25 +81,6 @@ class Expectation(Strict):
     max_blast_radius: float = Field(0.0, ge=0, le=1,
                                     description="share of fault-phase requests that misbehave")
     recover_within_requests: int = Field(8, ge=0, le=10_000)
-
-
-class BreakerSpec(Strict):
-    failures: int = Field(3, ge=1, le=1000)
-    open_for_calls: int | None = Field(4, ge=1, le=100_000)
-    open_for_s: float | None = Field(None, gt=0, le=3600)
-
-
-class SystemSpec(Strict):
-    """How the guarded assistant app is assembled for the experiment."""
-
-    remote: list[Literal["input_filter", "retrieval", "model"]] = Field(
-        default_factory=lambda: ["model"],
-        description="stages whose dependency runs as an HTTP service behind a fault proxy")
-    timeout_ms: dict[Literal["input_filter", "retrieval", "model"], float] = Field(
-        default_factory=dict, description="client time-out per remote dependency")
-    breaker: BreakerSpec | None = Field(None, description="circuit breaker around the model")
-    fallback: bool = Field(False, description="canned reply when the model stage fails")
-    moderation_on_error: Literal["local", "block"] = "local"
 
 
 @plugin("scenario", "cascade")
@@ -204,6 +137,8 @@ cascade_files = yaml_files
 def load_cascades(paths: list[Path], pipeline: Pipeline | None = None) -> list[CascadeScenario]:
     """Load and validate cascade files against the pipeline they will fault (default: the
     guarded demo app); every problem in every file is reported at its line."""
+    from redline.pipeline.declared import choose_pipeline  # the HTTP stack: load it when used
+
     chosen = pipeline if pipeline is not None else choose_pipeline(None)
     return load_unique(scenario_chooser(CascadeScenario), paths, {"pipeline": chosen})
 

@@ -66,10 +66,10 @@ def chaos(
     judge_mode: JudgeModeOption = "unclear",
 ) -> None:
     """Inject a fault at one stage of the guarded app and judge what reaches its users."""
-    from redline.analysis.journal import print_journal
     from redline.cascade.chaos import ExperimentRecord, run_chaos
+    from redline.cascade.journal import print_journal
     from redline.cascade.schema import select_cascades
-    from redline.pipeline.stages import choose_pipeline
+    from redline.pipeline.declared import choose_pipeline
 
     if scenarios is not None and not scenarios.is_dir():
         raise UsageError(f"no scenario directory {scenarios}")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from redline import __version__
 from redline.core.errors import RedlineError
+from redline.evidence import tsa
 from redline.evidence.bundle import BUNDLE_FORMAT, BundleData, read_bundle, write_bundle
 from redline.evidence.keys import check_signature, key_id, sign_head
 from redline.evidence.redaction import (
@@ -28,7 +29,6 @@ from redline.evidence.redaction import (
     substitutes,
 )
 from redline.evidence.tsa import TimestampCheck
-from redline.evidence import tsa
 from redline.store import Store, dumps, utc_now
 from redline.store.audit import (
     Link,

@@ -36,8 +36,9 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from redline.cascade.schema import WrongMode
 from redline.catalog.schema import Strict
+from redline.core import registry
+from redline.core.errors import UsageError
 from redline.core.models import Message
 from redline.core.yamlfile import load_model
 from redline.demo.data import Document
@@ -47,6 +48,7 @@ from redline.pipeline.proxy import FaultProxy
 from redline.pipeline.stages import Cuts, Pipeline, StageInfo
 from redline.pipeline.system import System
 from redline.pipeline.trace import traced_client
+from redline.plugins.fault_spec import WrongMode
 from redline.plugins.targets.http_client import HttpClient, HTTPError, Timeout
 from redline.plugins.targets.python_callable import import_callable
 
@@ -208,3 +210,19 @@ async def run_pipeline(spec: PipelineSpec, text: str) -> Turn:
         return await system.app().handle([Message("user", text)])
     finally:
         await system.aclose()
+
+
+def choose_pipeline(ref: str | Path | None) -> Pipeline:
+    """The pipeline a run names: None, the guarded demo app; a YAML file, a declared pipeline
+    (`redline.pipeline.declared`); otherwise a registered `pipeline` plugin by name."""
+    if ref is None:
+        ref = "demo"
+    if Path(ref).is_file():
+        return declared(load_pipeline(Path(ref)), f"pipeline:{ref}")
+    try:
+        chosen = registry.get("pipeline", str(ref)).obj
+    except registry.UnknownPlugin as exc:
+        raise UsageError(f"--pipeline {str(ref)!r} is neither a pipeline file nor a registered "
+                         f"pipeline: {exc}") from None
+    assert isinstance(chosen, Pipeline)
+    return chosen

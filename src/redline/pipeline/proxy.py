@@ -29,9 +29,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from redline.cascade.schema import FaultSpec
 from redline.pipeline.loopback import LoopbackServer, dead_url
 from redline.pipeline.trace import HEADER, header_index
+from redline.plugins.fault_spec import FaultSpec
 from redline.plugins.faults import ArmedFault, poison_document
 from redline.plugins.targets.http_client import HttpClient, HTTPError
 

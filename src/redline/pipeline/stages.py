@@ -13,21 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from redline.core.errors import UsageError
+from redline.plugins.fault_spec import FaultSpec
 
 if TYPE_CHECKING:
-    from redline.cascade.schema import FaultSpec
     from redline.pipeline.system import System
-
 
 # what a partial fault cuts: the message the stage reads (a filter on the way in), the reply
 # that goes through it (a filter on the way out), or what it produces (its outputs)
 Cuts = Literal["input", "output", "outputs"]
 CUTTABLE = ("documents", "prompt", "reply")
-
 
 @dataclass(frozen=True)
 class StageInfo:
@@ -35,7 +31,6 @@ class StageInfo:
     outputs: tuple[str, ...] = ()  # the turn fields it produces (what a stale fault replays)
     wrong_modes: tuple[str, ...] | None = None  # wrong_output modes that apply (None: all)
     cuts: Cuts = "outputs"
-
 
 @dataclass(frozen=True)
 class Pipeline:
@@ -73,23 +68,3 @@ class Pipeline:
                 not set(info.outputs) & set(CUTTABLE):
             raise ValueError(f"stage {stage!r} of pipeline {self.name!r} declares none of "
                              f"{list(CUTTABLE)} among its outputs, so nothing to cut")
-
-
-def choose_pipeline(ref: str | Path | None) -> Pipeline:
-    """The pipeline a run names: None, the guarded demo app; a YAML file, a declared pipeline
-    (`redline.pipeline.declared`); otherwise a registered `pipeline` plugin by name."""
-    from redline.core import registry
-
-    if ref is None:
-        ref = "demo"
-    if Path(ref).is_file():
-        from redline.pipeline.declared import declared, load_pipeline
-
-        return declared(load_pipeline(Path(ref)), f"pipeline:{ref}")
-    try:
-        chosen = registry.get("pipeline", str(ref)).obj
-    except registry.UnknownPlugin as exc:
-        raise UsageError(f"--pipeline {str(ref)!r} is neither a pipeline file nor a registered "
-                         f"pipeline: {exc}") from None
-    assert isinstance(chosen, Pipeline)
-    return chosen

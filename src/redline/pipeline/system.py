@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
-from redline.cascade.schema import SystemSpec
 from redline.core.errors import UsageError
 from redline.core.registry import register
 from redline.demo import AppModel
@@ -31,6 +30,7 @@ from redline.demo.pipeline import retrieval as local_retrieval
 from redline.demo.remote import moderation_stage, retrieval_stage
 from redline.demo.resilience import CircuitBreaker, canned_reply, resilient
 from redline.demo.services import moderation_app, retrieval_app
+from redline.demo.settings import SystemSpec
 from redline.demo.stand_in import SlottedTarget, stand_in_target
 from redline.pipeline.loopback import LoopbackServer, stop_all
 from redline.pipeline.proxy import FaultProxy, Shape

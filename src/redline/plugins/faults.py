@@ -28,7 +28,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from redline.cascade.schema import FaultSpec, Schedule
 from redline.core.attempts import seeded_rng
 from redline.core.models import TargetRequest, TargetResponse
 from redline.core.registry import register
@@ -36,6 +35,7 @@ from redline.demo.data import KNOWLEDGE_BASE, Document
 from redline.demo.pipeline import REFUSAL, Stage, Turn
 from redline.pipeline.stages import StageInfo
 from redline.pipeline.trace import REQUEST
+from redline.plugins.fault_spec import FaultSpec, Schedule
 from redline.plugins.targets.base import Target
 
 POISONED = next(d for d in KNOWLEDGE_BASE if d.id == "kb-partner")

@@ -198,7 +198,7 @@ def _expectation(out: Outcomes, status: str, problem: str | None, radius: float,
             "recover_within_requests": e.recover_within_requests}
 
 
-def build_journal(out: Outcomes, model: str, system: dict[str, Any]) -> Journal:
+def build_journal(out: Outcomes) -> Journal:
     s = out.run.scenario
     obs = out.run.observations
     fault_phase = [o for o in obs if o.phase == "fault"]
@@ -233,7 +233,8 @@ def build_journal(out: Outcomes, model: str, system: dict[str, Any]) -> Journal:
         scenario={"id": s.id, "version": s.version, "title": s.title, "stage": s.stage,
                   "severity": s.severity, "fault": s.fault.model_dump(exclude_defaults=True),
                   "schedule": s.schedule.model_dump(exclude_defaults=True)},
-        seed=out.run.seed, model=model, system=system, status=status, problem=problem,
+        seed=out.run.seed, model=out.model, system=out.run.system.description,
+        status=status, problem=problem,
         hypotheses={k: h.to_dict() for k, h in out.hypotheses.items()},
         fault={"stage": s.stage, "via": "proxy" if s.stage in out.run.system.proxies
                else "stage", "label": s.fault.label(), "armed_at_s": out.armed_at_s,
