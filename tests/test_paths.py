@@ -29,7 +29,7 @@ def test_bad_run_ids_are_refused_as_path_parts(bad: str, tmp_path: Path) -> None
 
 
 def test_generated_run_ids_are_valid() -> None:
-    from redline.core.scan import new_run_id
+    from redline.store import new_run_id
 
     assert check_run_id(new_run_id())
 

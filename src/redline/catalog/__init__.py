@@ -1,4 +1,10 @@
-"""The scenario catalog: the built-in scenarios and user-supplied files, and suites of them."""
+"""The scenario catalog: the built-in scenarios and user-supplied files, and suites of them.
+
+schema       the one scenario header and the probe kind (other kinds register their own)
+categories   the registered, open list of categories
+prompt_sets  public prompt sets' file formats read as rows
+importer     those rows as versioned catalog scenarios (`redline catalog import`)
+"""
 
 from __future__ import annotations
 

@@ -13,5 +13,6 @@ engine      the one run loop: concurrency, rate limits, time-outs, retries, exec
 schedules   runs made of steps (phases, ramps, concurrency levels) over the engine
 halting     stopping a run early: halt conditions and budgets
 judging     the one judge: an attempt's responses -> pass, fail, unclear or error
+plan        what a scan will run: a new run's plan, or a resumed run's or a replay's
 scan        one scan: catalog -> attempts -> engine -> target -> judge -> store -> summary
 """

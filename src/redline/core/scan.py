@@ -15,26 +15,24 @@ from typing import Any
 
 from redline.analysis.summary import ExitCode, ScenarioInfo, Summary, exit_code, summarise
 from redline.attack.attacker import Attacker
-from redline.attack.driver import drivers, live_attacker, needs_attacker, recorded_attacker
+from redline.attack.driver import drivers, live_attacker
 from redline.catalog import load_suite
 from redline.catalog.schema import Scenario, ScenarioHeader, parse_scenario
 from redline.core import registry, strategies
-from redline.core.attempts import count_attempts, expand
+from redline.core.attempts import expand
 from redline.core.config import JudgeConfig, ScanConfig
 from redline.core.engine import AttemptRunner, EngineSettings, Executor, LocalExecutor
-from redline.core.errors import RunAborted, UsageError
+from redline.core.errors import RunAborted
 from redline.core.halting import Halter, RunHalted
 from redline.core.models import Attempt, AttemptResult
 from redline.core.paths import check_dir_option, run_dir
-from redline.evidence.credentials import Masker, config_secrets, redacted_config
-from redline.evidence.manifest import build_manifest
+from redline.core.plan import Plan, masker_for, new_plan, resume_plan
 from redline.plugins.detectors.judge import LLMJudge, RecordedJudge
 from redline.plugins.targets.base import Target
-from redline.plugins.targets.cassette import CassetteTarget
 from redline.plugins.targets.openai_chat import OpenAIChatTarget
 from redline.plugins.targets.spec import build_target
 from redline.report import write_reports
-from redline.store import BatchWriter, RunInfo, Store, db_location, new_run_id
+from redline.store import BatchWriter, RunInfo, Store, db_location
 
 
 @dataclass
@@ -77,23 +75,6 @@ def judge_from(j: JudgeConfig | None, recorded: RecordedJudge | None = None) -> 
                                   timeout_s=j.timeout_s, max_tokens=j.max_tokens)
     return LLMJudge(client, style=j.style, mode=j.mode, threshold=j.threshold,
                     timeout_s=j.timeout_s + 5, conversation=j.conversation, model=j.model)
-
-
-def recorded_judge(store: Store, run_id: str) -> RecordedJudge:
-    return RecordedJudge.from_verdicts(json.loads(v) for _, _, v in store.verdict_rows(run_id))
-
-
-def _recorded_attacker(store: Store, run_id: str, seed: int, scenarios: list[Scenario]
-                       ) -> Attacker | None:
-    """A replay's attacker: the run's recorded attacker calls (when it has attacks)."""
-    if not needs_attacker(scenarios):
-        return None
-    return recorded_attacker((json.loads(v) for _, _, v in store.verdict_rows(run_id)), seed)
-
-
-def masker_for(config: ScanConfig) -> Masker:
-    """Masks the values of every credential the config holds (target and judge)."""
-    return Masker.of(config_secrets(config.model_dump(mode="json")))
 
 
 # the plugin kinds that running an attempt looks up (attempts are planned by the driver)
@@ -179,98 +160,6 @@ async def _drive(config: ScanConfig, plan: Plan, attempts: Iterable[Attempt],
         await work.release()
 
 
-@dataclass
-class Plan:
-    """What a scan will do: a new run, a resumed one, or a replay of a recording."""
-
-    run_id: str
-    scenarios: list[Scenario]
-    target: Target
-    planned: int
-    done: set[str]
-    resumed: bool = False
-    judge_recording: RecordedJudge | None = None  # a replay's recorded judge calls
-    attacker: Attacker | None = None  # attack scenarios' attacker (a replay: the recording)
-
-
-def _stored_scenarios(store: Store, run_id: str) -> list[Scenario]:
-    """The run's probe scenarios, for a replay or a resume (other kinds have their own runs)."""
-    defs = store.scenario_definitions(run_id)
-    scenarios = [parse_scenario(defs[k]) for k in sorted(defs)]
-    other = sorted({s.kind for s in scenarios if not isinstance(s, Scenario)})
-    if other:
-        raise UsageError(f"run {run_id} is a {'/'.join(other)} run: replay and resume take "
-                         "scan runs; run the experiment again instead")
-    return [s for s in scenarios if isinstance(s, Scenario)]
-
-
-def _judging_context(target: Target) -> dict[str, Any]:
-    """What detectors need from the target, kept so a replay judges exactly as the run did."""
-    return {"target_canaries": list(target.canaries),
-            "target_system_prompt": target.system_prompt}
-
-
-def _new_plan(config: ScanConfig, store: Store, replay_of: str | None,
-              loaded: tuple[list[Scenario], Target, Attacker | None] | None,
-              held: contextlib.ExitStack) -> Plan:
-    recording = None
-    if loaded is not None:
-        scenarios, target, attacker = loaded
-    else:
-        assert replay_of is not None
-        source = store.get_run(replay_of)
-        scenarios = _stored_scenarios(store, source.id)
-        target = CassetteTarget.from_store(store, source.id)
-        recording = recorded_judge(store, source.id)
-        attacker = _recorded_attacker(store, source.id, source.seed, scenarios)
-    planned = count_attempts(scenarios, config.seed)
-    masker = masker_for(config)
-    config_dict = masker.data(redacted_config(config.model_dump(mode="json")))
-    manifest = build_manifest(config_dict, scenarios, masker.data(target.describe()),
-                              config.seed, planned)
-    manifest["judging"] = _judging_context(target)
-    if attacker is not None:
-        manifest["attacker"] = masker.data(attacker.describe)
-    if replay_of is not None:
-        manifest["replay_of"] = target.describe()["source_run"]
-    run_id = new_run_id()
-    held.enter_context(store.hold_run(run_id))
-    store.create_run(
-        run_id, masker.text(target.spec) or "", config.suite, config.seed, planned, config_dict,
-        manifest,
-        [(s.id, s.version, s.model_dump(mode="json")) for s in scenarios],
-        plan=(a.id for a in expand(scenarios, config.seed)),
-    )
-    return Plan(run_id, scenarios, target, planned, set(), judge_recording=recording,
-                attacker=attacker)
-
-
-def _resume_plan(store: Store, run_ref: str, held: contextlib.ExitStack
-                 ) -> tuple[Plan, ScanConfig]:
-    info = store.get_run(run_ref)
-    # one process per run: a second resume (or a resume of a run still being scanned) is
-    # refused here, before any work, instead of both storing the same attempts
-    held.enter_context(store.hold_run(info.id))
-    info = store.get_run(info.id)  # as it is now that no one else is writing it
-    if info.status == "completed":
-        raise UsageError(f"run {info.id} already completed; nothing to resume")
-    config = ScanConfig.model_validate(info.config)
-    scenarios = _stored_scenarios(store, info.id)
-    recording = None
-    if "replay_of" in info.manifest:
-        source = info.manifest["replay_of"]
-        target: Target = CassetteTarget.from_store(store, source)
-        recording = recorded_judge(store, source)
-        attacker = _recorded_attacker(store, source, config.seed, scenarios)
-    else:
-        target = build_target(config.target, seed=config.seed)
-        attacker = live_attacker(config.attacker, scenarios, config.seed)
-    store.mark_resumed(info.id)
-    plan = Plan(info.id, scenarios, target, info.planned, store.done_attempt_ids(info.id), True,
-                recording, attacker)
-    return plan, config
-
-
 def scan(config: ScanConfig, on_result: Callable[[AttemptResult], None] | None = None,
          on_start: Callable[[str, int], None] | None = None, *, resume: str | None = None,
          replay_of: str | None = None, sign_with: Path | None = None,
@@ -295,14 +184,14 @@ def scan(config: ScanConfig, on_result: Callable[[AttemptResult], None] | None =
     try:
         with contextlib.ExitStack() as held:
             if resume is not None:
-                plan, stored = _resume_plan(store, resume, held)
+                plan, stored = resume_plan(store, resume, held)
                 # a resume runs the rest: the halt already happened (budgets start afresh)
                 config = stored.model_copy(update={"db": config.db, "out": config.out,
                                                    "halt": None})
             else:
                 if replay_of is not None:  # the recorded run's attempts: planned from its seed
                     config = config.model_copy(update={"seed": store.get_run(replay_of).seed})
-                plan = _new_plan(config, store, replay_of, loaded, held)
+                plan = new_plan(config, store, replay_of, loaded, held)
             return _execute(config, store, plan, on_result, on_start, sign_with, started,
                             executor)
     finally:
