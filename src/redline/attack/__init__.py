@@ -6,5 +6,5 @@ the attacker's system prompt (a versioned catalog file under `catalog/attackers/
 budget. The run's attacker (`attacker:` in the config, `--attacker SPEC`; default: the
 bundled local model) is any target kind. Every attacker call, every target turn and every
 judge call is recorded in the attempt's `attack` verdict, so `redline replay RUN` rebuilds
-the whole tree with neither the target nor the attacker reachable (`RecordedAttacker`).
+the whole tree with neither the target nor the attacker reachable (`RecordedCalls`).
 """

@@ -5,7 +5,7 @@
 run seed and the prompt, which names the attempt's objective), and returns an
 `AttackerCall`: the reply, or why it is no usable attack prompt (an error, an empty reply,
 a refusal to attack, a prompt off the objective, its own input echoed back).
-`RecordedAttacker` plays the recorded calls back by key, so a replay needs no attacker; a
+`recorded_calls` plays the recorded calls back by key, so a replay needs no attacker; a
 call it lacks is an error.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 
 from redline.core.attempts import digest
 from redline.core.models import Message, TargetRequest, TargetResponse
-from redline.plugins.detectors.judge import call_key, close_client, index_calls
+from redline.plugins.detectors.judge import RecordedCalls, call_key, close_client
 from redline.plugins.detectors.refusal import is_refusal
 from redline.plugins.detectors.wording import topic_terms
 
@@ -168,23 +168,6 @@ def _walk_calls(value: Any) -> Iterator[Mapping[str, Any]]:
             yield from (c for c in calls if isinstance(c, dict) and "key" in c)
 
 
-@dataclass
-class RecordedAttacker:
-    """Plays back a run's recorded attacker calls; a call it lacks is an attacker error."""
-
-    calls: dict[str, Mapping[str, Any]] = field(default_factory=dict)
-
-    @classmethod
-    def from_verdicts(cls, verdict_lists: Iterable[list[dict[str, Any]]]) -> RecordedAttacker:
-        return cls(index_calls(verdict_lists, _walk_calls))
-
-    async def send(self, request: TargetRequest) -> TargetResponse:
-        call = self.calls.get(call_key(request))
-        if call is None:
-            return TargetResponse(text=None, error="the recording has no such attacker call")
-        return TargetResponse(text=call.get("reply"), error=call.get("error"),
-                              latency_s=float(call.get("latency_ms") or 0) / 1000,
-                              tokens=call.get("tokens"))
-
-    async def aclose(self) -> None:
-        return None
+def recorded_calls(verdict_lists: Iterable[list[dict[str, Any]]]) -> RecordedCalls:
+    """A run's recorded attacker calls, played back by key."""
+    return RecordedCalls.from_verdicts(verdict_lists, _walk_calls, "attacker")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from redline.attack.attacker import Attacker, RecordedAttacker
+from redline.attack.attacker import Attacker, recorded_calls
 from redline.attack.schema import AttackScenario
 from redline.attack.session import AttackerBroken, AttackSession, JudgeReply
 from redline.core import registry
@@ -88,7 +88,7 @@ def drivers(scenarios: Sequence[Any], attacker: Attacker | None, judge_reply: Ju
 
 def recorded_attacker(verdict_lists: Any, run_seed: int) -> Attacker:
     """The attacker of a replay: the recorded calls, nothing reachable."""
-    return Attacker(RecordedAttacker.from_verdicts(verdict_lists), run_seed,
+    return Attacker(recorded_calls(verdict_lists), run_seed,
                     describe={"kind": "recorded"})
 
 

@@ -17,15 +17,15 @@ from redline.core.config import ScanConfig
 from redline.core.errors import UsageError
 from redline.evidence.credentials import Masker, config_secrets, redacted_config
 from redline.evidence.manifest import build_manifest
-from redline.plugins.detectors.judge import RecordedJudge
+from redline.plugins.detectors.judge import RecordedCalls
 from redline.plugins.targets.base import Target
 from redline.plugins.targets.cassette import CassetteTarget
 from redline.plugins.targets.spec import build_target
 from redline.store import Store, new_run_id
 
 
-def recorded_judge(store: Store, run_id: str) -> RecordedJudge:
-    return RecordedJudge.from_verdicts(json.loads(v) for _, _, v in store.verdict_rows(run_id))
+def recorded_judge(store: Store, run_id: str) -> RecordedCalls:
+    return RecordedCalls.from_verdicts(json.loads(v) for _, _, v in store.verdict_rows(run_id))
 
 
 def recorded_attacker_of(store: Store, run_id: str, seed: int, scenarios: list[Scenario]
@@ -51,7 +51,7 @@ class Plan:
     planned: int
     done: set[str]
     resumed: bool = False
-    judge_recording: RecordedJudge | None = None  # a replay's recorded judge calls
+    judge_recording: RecordedCalls | None = None  # a replay's recorded judge calls
     attacker: Attacker | None = None  # attack scenarios' attacker (a replay: the recording)
 
 

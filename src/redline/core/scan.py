@@ -27,7 +27,7 @@ from redline.core.halting import Halter, RunHalted
 from redline.core.models import Attempt, AttemptResult
 from redline.core.paths import check_dir_option, run_dir
 from redline.core.plan import Plan, masker_for, new_plan, resume_plan
-from redline.plugins.detectors.judge import LLMJudge, RecordedJudge
+from redline.plugins.detectors.judge import LLMJudge, RecordedCalls
 from redline.plugins.targets.base import Target
 from redline.plugins.targets.openai_chat import OpenAIChatTarget
 from redline.plugins.targets.spec import build_target
@@ -60,12 +60,12 @@ def settings_for(config: ScanConfig) -> EngineSettings:
     )
 
 
-def judge_client(config: ScanConfig, recorded: RecordedJudge | None = None) -> LLMJudge | None:
+def judge_client(config: ScanConfig, recorded: RecordedCalls | None = None) -> LLMJudge | None:
     """The configured LLM judge; on a replay, the run's recorded judge calls instead."""
     return judge_from(config.judge, recorded)
 
 
-def judge_from(j: JudgeConfig | None, recorded: RecordedJudge | None = None) -> LLMJudge | None:
+def judge_from(j: JudgeConfig | None, recorded: RecordedCalls | None = None) -> LLMJudge | None:
     """An LLM judge as configured (None: none, or mode never), for every kind of run."""
     if j is None or j.mode == "never":
         return None
@@ -93,7 +93,7 @@ class ScanWork:
     config: ScanConfig
     scenarios: list[Scenario]
     target: Target | None  # None: built from config.target by open()
-    recorded: RecordedJudge | None = None  # a replay's recorded judge calls
+    recorded: RecordedCalls | None = None  # a replay's recorded judge calls
     attacker: Attacker | None = None
     build_live: bool = False  # open() builds the target and attacker itself
     plugins: list[registry.Plugin] = field(default_factory=list)  # the driver's own plugins

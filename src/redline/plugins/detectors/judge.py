@@ -37,7 +37,7 @@ def index_calls(verdict_lists: Iterable[list[dict[str, Any]]],
                 walk: Callable[[dict[str, Any]], Iterable[Mapping[str, Any]]]
                 ) -> dict[str, Mapping[str, Any]]:
     """Recorded side calls (the judge's, an attacker's) by key: what `walk` finds in the
-    evidence of each stored verdict. The playback of `RecordedJudge` and `RecordedAttacker`."""
+    evidence of each stored verdict. The playback of `RecordedCalls`."""
     calls: dict[str, Mapping[str, Any]] = {}
     for verdicts in verdict_lists:
         for v in verdicts:
@@ -73,20 +73,26 @@ class LLMJudge:
 
 
 @dataclass
-class RecordedJudge:
-    """Plays back the judge calls a run recorded; a call it lacks is an error (unclear)."""
+class RecordedCalls:
+    """Plays back the calls a run recorded (an LLM judge's, an attacker's) by their key, so a
+    replay reaches neither; a call the recording lacks is an error (unclear, never a pass)."""
 
     calls: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    what: str = "judge"  # whose calls, as the error for a missing one says
 
     @classmethod
-    def from_verdicts(cls, verdict_lists: Iterable[list[dict[str, Any]]]) -> RecordedJudge:
-        return cls(index_calls(verdict_lists, _judge_calls))
+    def from_verdicts(cls, verdict_lists: Iterable[list[dict[str, Any]]],
+                      walk: Callable[[dict[str, Any]], Iterable[Mapping[str, Any]]] | None = None,
+                      what: str = "judge") -> RecordedCalls:
+        return cls(index_calls(verdict_lists, walk or _judge_calls), what)
 
     async def send(self, request: TargetRequest) -> TargetResponse:
         call = self.calls.get(call_key(request))
         if call is None:
-            return TargetResponse(text=None, error="the recording has no such judge call")
-        return TargetResponse(text=call.get("reply"), error=call.get("error"))
+            return TargetResponse(text=None, error=f"the recording has no such {self.what} call")
+        return TargetResponse(text=call.get("reply"), error=call.get("error"),
+                              latency_s=float(call.get("latency_ms") or 0) / 1000,
+                              tokens=call.get("tokens"))
 
     async def aclose(self) -> None:
         return None
