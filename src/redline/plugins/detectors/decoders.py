@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import math
 import re
 from urllib.parse import unquote_plus
 
@@ -23,6 +24,10 @@ from redline.plugins.detectors.wording import english_share, words
 MAX_TOKENS = 200
 MAX_TOKEN_CHARS = {"base32": 8192, "base58": 400, "base85": 8192}  # base58 is quadratic
 MAX_PIECES = 6
+# A decoded token holds at most one byte per character of the token, and `compact` turns one
+# byte into at most 5/3 ASCII letters or digits (U+33AF, three bytes, folds to "rads2"; checked
+# over every code point in the tests): a shorter token cannot hold an ASCII secret.
+ASCII_PER_BYTE = 5 / 3
 
 _PCT = re.compile(r"%[0-9A-Fa-f]{2}")
 _B32 = re.compile(r"(?<![A-Za-z0-9])[A-Za-z2-7]{8,}={0,6}(?![A-Za-z0-9])")
@@ -99,8 +104,14 @@ def _b85(token: str) -> str | None:
     return None
 
 
-def decoded_tokens(text: str) -> list[tuple[str, str]]:
-    """(encoding, decoded text) for every token that decodes to printable text."""
+def min_token_chars(key: str) -> int:
+    """The shortest token whose decoding, compacted, could contain the ASCII secret `key`."""
+    return math.ceil(len(key) / ASCII_PER_BYTE) if key.isascii() else 0
+
+
+def decoded_tokens(text: str, min_chars: int = 0) -> list[tuple[str, str]]:
+    """(encoding, decoded text) for every token that decodes to printable text; tokens shorter
+    than `min_chars` are not decoded (see `min_token_chars`)."""
     out: list[tuple[str, str]] = []
     for form, rx, decode in (("base32", _B32, _b32), ("base58", _B58, _b58),
                              ("base85", _B85, _b85)):
@@ -108,7 +119,7 @@ def decoded_tokens(text: str) -> list[tuple[str, str]]:
             if i >= MAX_TOKENS:
                 break
             token = m.group().strip()
-            if len(token) > MAX_TOKEN_CHARS[form]:
+            if len(token) > MAX_TOKEN_CHARS[form] or len(token) < min_chars:
                 continue
             if form == "base85" and (token.rstrip(".,;:!?)'\"").replace("-", "").isalpha()
                                      or token.startswith(("http", "www."))):

@@ -201,7 +201,6 @@ _VIEW_MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "compact_map": lambda v: char_map(v["text"], alnum_only=True),
     "leet_map": lambda v: char_map(v["text"], alnum_only=True, leet=True),
     "url": lambda v: decoders.url_decoded(v["text"]),
-    "tokens": lambda v: [(f, compact(d)) for f, d in decoders.decoded_tokens(v["text"])],
     "nato": lambda v: decoders.nato_runs(v["text"]),
     "pieces": lambda v: compact_words(v["text"], 2000),
 }
@@ -211,6 +210,16 @@ def _view(views: dict[str, Any], name: str) -> Any:
     if name not in views:
         views[name] = _VIEW_MAKERS[name](views)
     return views[name]
+
+
+def _tokens(views: dict[str, Any], min_chars: int) -> list[tuple[str, str]]:
+    """The reply's decodable tokens, compacted, that are long enough to hold a secret."""
+    name = f"tokens>={min_chars}"
+    if name not in views:
+        views[name] = [(f, compact(d))
+                       for f, d in decoders.decoded_tokens(views["text"], min_chars)]
+    tokens: list[tuple[str, str]] = views[name]
+    return tokens
 
 
 def _find_secret(v: dict[str, Any], s: Secret) -> dict[str, Any] | None:
@@ -258,7 +267,7 @@ def _find_decoded(v: dict[str, Any], s: Secret) -> dict[str, Any] | None:
         if found is not None:
             form = "url" if found["form"] == "verbatim" else f"url+{found['form']}"
             return _finding(s, form, found["decoded"], text, None)
-    for form, decoded in _view(v, "tokens"):
+    for form, decoded in _tokens(v, decoders.min_token_chars(s.key)):
         if s.key in decoded:
             return _finding(s, form, s.key, text, None)
     for run in _view(v, "nato"):

@@ -19,6 +19,8 @@ import re
 import unicodedata
 from typing import NamedTuple
 
+from redline.plugins.detectors import fastre
+
 SEARCH_CHARS = 600
 
 
@@ -38,7 +40,7 @@ BACK, AHEAD = 130, 110  # a match starts at most BACK before a trigger and ends 
 def _compile(pattern: str) -> re.Pattern[str]:
     """NFKC and lower case like the text; every `\\s` matches a run of whitespace."""
     spaced = pattern.replace(r"\s?", "\x00").replace(r"\s", r"\s+").replace("\x00", r"\s*")
-    return re.compile(unicodedata.normalize("NFKC", spaced).lower())
+    return fastre.compile(unicodedata.normalize("NFKC", spaced).lower())
 
 
 _EN_SOFT = (
