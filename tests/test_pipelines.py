@@ -138,6 +138,25 @@ def test_stages_are_checked_against_the_chosen_pipeline_at_load_time(tmp_path: P
         load_cascades([write(tmp_path, "lookup", "{kind: error}")])
 
 
+def test_a_system_block_is_refused_by_a_pipeline_not_assembled_from_it(tmp_path: Path,
+                                                                       two_stage: Pipeline
+                                                                       ) -> None:
+    """`system:` says how the demo app is assembled; another pipeline would ignore it, so a
+    file that gives it one is an error at the block's line, not an experiment quietly run on
+    a differently assembled system."""
+    path = write(tmp_path, "lookup", "{kind: error}")
+    path.write_text(path.read_text() + "system: {fallback: true}\n")
+    with pytest.raises(InputFileError) as info:
+        load_cascades([path], two_stage)
+    [problem] = info.value.problems
+    assert problem.line == 21 and "pipeline 'two-stage' is not assembled" in problem.message
+    without = write(tmp_path, "lookup", "{kind: error}", "plain.yaml")
+    assert load_cascades([without], two_stage)[0].stage == "lookup"
+    demo = write(tmp_path, "model", "{kind: error}", "demo.yaml")
+    demo.write_text(demo.read_text() + "system: {fallback: true}\n")
+    assert load_cascades([demo])[0].system.fallback is True
+
+
 def test_chaos_cli_names_the_file_and_line_of_a_stage_the_pipeline_lacks(tmp_path: Path
                                                                          ) -> None:
     (tmp_path / "p.yaml").write_text(

@@ -108,6 +108,15 @@ class CascadeScenario(ScenarioHeader):
             pipeline.stage(stage)  # the chosen pipeline must declare it
         return stage
 
+    @field_validator("system")
+    @classmethod
+    def _assembles(cls, system: SystemSpec, info: ValidationInfo) -> SystemSpec:
+        pipeline = (info.context or {}).get("pipeline")
+        if pipeline is not None and not pipeline.takes_system:
+            raise ValueError(f"pipeline {pipeline.name!r} is not assembled from a scenario; "
+                             "`system:` says how the demo app is (remove it)")
+        return system
+
     @field_validator("fault")
     @classmethod
     def _fits_stage(cls, fault: FaultSpec, info: ValidationInfo) -> FaultSpec:

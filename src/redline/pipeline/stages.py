@@ -35,13 +35,15 @@ class StageInfo:
 @dataclass(frozen=True)
 class Pipeline:
     """A pipeline's declaration: its name, its stages in order, and how to start it
-    (`start(scenario, model, seed) -> System`; the scenario's `system:` block is what the
-    demo app is assembled from, other pipelines may ignore it)."""
+    (`start(scenario, model, seed) -> System`). A pipeline assembled from a scenario's
+    `system:` block (the demo app) says so with `takes_system`; a scenario that gives that
+    block to any other pipeline is refused when its file is loaded, never silently ignored."""
 
     name: str
     stages: tuple[StageInfo, ...]
     start: Callable[[Any, str, int | None], System]
     label: str = ""  # how runs name the target (default: pipeline:NAME)
+    takes_system: bool = False
 
     @property
     def stage_names(self) -> tuple[str, ...]:

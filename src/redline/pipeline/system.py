@@ -244,6 +244,7 @@ def _start_demo(scenario: Any, model: str, seed: int | None) -> System:
     return start_guarded_app(spec, model, seed)
 
 
-DEMO = register("pipeline", "demo", Pipeline("demo", DEMO_STAGES, _start_demo),
+DEMO = register("pipeline", "demo",
+                Pipeline("demo", DEMO_STAGES, _start_demo, takes_system=True),
                 params=SystemSpec, description="the guarded assistant app (a cascade "
                 "scenario's `system:` block says how it is assembled)")
