@@ -179,3 +179,19 @@ async def test_followup_turns_carry_history() -> None:
     assert seen == [1, 3, 5]
     assert [m.role for m in results[0].transcript] == [
         "user", "assistant", "user", "assistant", "user", "assistant"]
+
+
+def test_a_runs_stored_plan_names_exactly_the_attempts_expand_yields() -> None:
+    """The plan is stored from ids alone (no mutator applied); it must be the same list, in
+    the same order, as the attempts the run then expands: every built-in scenario (generated
+    inputs, conversations, classifier checks, adaptive attacks), a named strategy, two seeds."""
+    from redline.catalog import builtin_scenarios
+    from redline.core.attempts import plan_ids
+
+    scenarios = [*builtin_scenarios(),
+                 make_scenario(id="with-strategy", strategy={"scripted": {}},
+                               mutators=[["identity"], [{"roleplay": {"persona": "dan"}}]])]
+    for seed in (0, 7):
+        ids = [a.id for a in expand(scenarios, seed)]
+        assert len(ids) > 500 and len(set(ids)) == len(ids)
+        assert list(plan_ids(scenarios, seed)) == ids

@@ -52,15 +52,26 @@ def _chain(chain: list[MutatorSpec]) -> list[tuple[str, dict]]:
     return [(m.name, dict(m.params)) for m in chain]
 
 
-def build_attempt(scenario: Scenario, item: str | Conversation, input_index: int,
-                  chain: list[MutatorSpec], run_seed: int, seq: int) -> Attempt:
-    labels = tuple(describe(m.name, m.params) for m in chain) or ("identity",)
+def _labels(chain: list[MutatorSpec]) -> tuple[str, ...]:
+    return tuple(describe(m.name, m.params) for m in chain) or ("identity",)
+
+
+def attempt_id(scenario: Scenario, item: str | Conversation, labels: tuple[str, ...],
+               run_seed: int) -> str:
+    """What names an attempt: its scenario and version, the input, the mutator chain (as
+    labelled), the run's seed and a strategy the file names; never the mutated text."""
     raw = item if isinstance(item, str) else item.model_dump(mode="json")
     # a strategy the file names is part of what the attempt is (none named: ids as before)
     chosen = () if scenario.strategy is None else (
         ("strategy", scenario.strategy.name, scenario.strategy.params),)
-    attempt_id = digest(scenario.id, scenario.version, labels, raw, run_seed, *chosen)[:24]
-    rng = seeded_rng("attempt", attempt_id)
+    return digest(scenario.id, scenario.version, labels, raw, run_seed, *chosen)[:24]
+
+
+def build_attempt(scenario: Scenario, item: str | Conversation, input_index: int,
+                  chain: list[MutatorSpec], run_seed: int, seq: int) -> Attempt:
+    labels = _labels(chain)
+    attempt_id_ = attempt_id(scenario, item, labels, run_seed)
+    rng = seeded_rng("attempt", attempt_id_)
     steps = _chain(chain)
     messages: list[Message] = []
     if scenario.system:
@@ -77,7 +88,7 @@ def build_attempt(scenario: Scenario, item: str | Conversation, input_index: int
         messages.append(Message("user", _frame(mutated, scenario.documents)))
         followups = tuple(item.followups)
     return Attempt(
-        id=attempt_id,
+        id=attempt_id_,
         seq=seq,
         scenario_id=scenario.id,
         scenario_version=scenario.version,
@@ -105,6 +116,24 @@ def expand(scenarios: Iterable[Scenario], run_seed: int) -> Iterator[Attempt]:
         for i, item in enumerate(scenario_inputs(scenario, run_seed)):
             for chain in scenario.mutators:
                 yield build_attempt(scenario, item, i, chain, run_seed, seq)
+                seq += 1
+
+
+def plan_ids(scenarios: Iterable[Scenario], run_seed: int) -> Iterator[str]:
+    """The ids `expand` yields, in its order, without mutating or framing any input (what a
+    run's stored plan needs); kinds that plan their own attempts are expanded."""
+    seq = 0
+    for scenario in scenarios:
+        own = getattr(scenario, "make_attempts", None)
+        if own is not None:
+            for attempt in own(run_seed, seq):
+                yield attempt.id
+                seq += 1
+            continue
+        chains = [_labels(chain) for chain in scenario.mutators]
+        for item in scenario_inputs(scenario, run_seed):
+            for labels in chains:
+                yield attempt_id(scenario, item, labels, run_seed)
                 seq += 1
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from redline.attack.attacker import Attacker
 from redline.attack.driver import live_attacker, needs_attacker, recorded_attacker
 from redline.catalog.schema import Scenario, parse_scenario
-from redline.core.attempts import count_attempts, expand
+from redline.core.attempts import count_attempts, plan_ids
 from redline.core.config import ScanConfig
 from redline.core.errors import UsageError
 from redline.evidence.credentials import Masker, config_secrets, redacted_config
@@ -101,7 +101,7 @@ def new_plan(config: ScanConfig, store: Store, replay_of: str | None,
         run_id, masker.text(target.spec) or "", config.suite, config.seed, planned, config_dict,
         manifest,
         [(s.id, s.version, s.model_dump(mode="json")) for s in scenarios],
-        plan=(a.id for a in expand(scenarios, config.seed)),
+        plan=plan_ids(scenarios, config.seed),
     )
     return Plan(run_id, scenarios, target, planned, set(), judge_recording=recording,
                 attacker=attacker)
