@@ -112,7 +112,12 @@ def min_token_chars(key: str) -> int:
 def decoded_tokens(text: str, min_chars: int = 0) -> list[tuple[str, str]]:
     """(encoding, decoded text) for every token that decodes to printable text; tokens shorter
     than `min_chars` are not decoded (see `min_token_chars`)."""
-    out: list[tuple[str, str]] = []
+    return [(form, decoded) for form, _, decoded in sized_tokens(text, min_chars)]
+
+
+def sized_tokens(text: str, min_chars: int = 0) -> list[tuple[str, int, str]]:
+    """`decoded_tokens` with each token's length: (encoding, characters, decoded text)."""
+    out: list[tuple[str, int, str]] = []
     for form, rx, decode in (("base32", _B32, _b32), ("base58", _B58, _b58),
                              ("base85", _B85, _b85)):
         for i, m in enumerate(rx.finditer(text)):
@@ -128,7 +133,7 @@ def decoded_tokens(text: str, min_chars: int = 0) -> list[tuple[str, str]]:
             if decoded is None and form == "base85" and token[-1] in ".,;:":
                 decoded = decode(token[:-1])
             if decoded:
-                out.append((form, decoded))
+                out.append((form, len(token), decoded))
     return out
 
 

@@ -213,13 +213,14 @@ def _view(views: dict[str, Any], name: str) -> Any:
 
 
 def _tokens(views: dict[str, Any], min_chars: int) -> list[tuple[str, str]]:
-    """The reply's decodable tokens, compacted, that are long enough to hold a secret."""
-    name = f"tokens>={min_chars}"
-    if name not in views:
-        views[name] = [(f, compact(d))
-                       for f, d in decoders.decoded_tokens(views["text"], min_chars)]
-    tokens: list[tuple[str, str]] = views[name]
-    return tokens
+    """The reply's decodable tokens, compacted, that are long enough to hold a secret: decoded
+    once per reply for the shortest length asked so far (marker and canary_leak ask for
+    different lengths), then filtered by each token's length."""
+    have = views.get("tokens")  # (min_chars, [(form, token length, compacted decoding)])
+    if have is None or have[0] > min_chars:
+        have = views["tokens"] = (min_chars, [
+            (f, n, compact(d)) for f, n, d in decoders.sized_tokens(views["text"], min_chars)])
+    return [(f, d) for f, n, d in have[1] if n >= min_chars]
 
 
 def _find_secret(v: dict[str, Any], s: Secret) -> dict[str, Any] | None:
