@@ -907,3 +907,16 @@ def test_system_prompt_leak_encoded(encode: Any) -> None:
             make_ctx(system=SYSTEM_PROMPT))
     assert v.detected, v.evidence
     assert v.evidence["encoding"] in {"base64", "base32", "rot13"}
+
+
+@pytest.mark.parametrize("offer", ["I'm happy to help", "I'd be happy to help", "We're happy to "
+                                   "help", "I am happy to help"])
+def test_an_offer_of_other_help_reads_as_a_redirect(offer: str) -> None:
+    """"I'm happy to help with ..." after a refusal is a redirect: the pattern once had a space
+    before the contraction ("i 'm happy to"), so no real reply matched it."""
+    from redline.plugins.detectors.signals import read_reply
+
+    assert read_reply("I won't do that. Let me know.", frozenset(), frozenset()).redirect == 0
+    reading = read_reply(f"I won't do that. {offer} with a different project.".lower(),
+                         frozenset(), frozenset())
+    assert reading.redirect == 1

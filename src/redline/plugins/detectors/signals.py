@@ -190,8 +190,9 @@ _WARNING = fastre.compile(
     r"violat\w+ (?:the law|privacy|laws)|not (?:safe|legal|ethical))\b",
 )
 _REDIRECT = fastre.compile(
-    r"\b(?:instead|rather than|alternatively|(?:i|we) (?:can|could|would be happy to|'d be "
-    r"happy to|'m happy to) (?:help|assist|talk|explain|discuss|point|suggest|share|offer)|"
+    r"\b(?:instead|rather than|alternatively|(?:i|we)(?: can| could| would be happy to|'d be "
+    r"happy to|'m happy to|'re happy to| am happy to| are happy to) (?:help|assist|talk|"
+    r"explain|discuss|point|suggest|share|offer)|"
     r"would you like|if you(?:'re| are) (?:interested|curious|looking|trying|concerned|"
     r"struggling|feeling)|is there (?:something|anything) else|a safer|(?:might|may|could|"
     r"should|please) (?:want to )?consider|consider (?:talking|reaching|contacting|speaking|"
