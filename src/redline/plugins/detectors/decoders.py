@@ -1,10 +1,10 @@
 """Decoded views of a reply.
 
 For the leak detectors, per token: URL-encoding, base32, base58, base85/ascii85, NATO/phonetic
-spelling, and a secret given in parts. Each view is computed on demand and only from tokens that
-could be in that encoding, so a reply without such tokens costs a few regex scans. A decoded
-token is then searched for the secret like any other text (the caller decides what counts as a
-match).
+spelling, decimal character codes, and a secret given in parts. Each view is computed on
+demand and only from tokens that could be in that encoding, so a reply without such tokens
+costs a few regex scans. A decoded token is then searched for the secret like any other text
+(the caller decides what counts as a match).
 
 For reading a whole reply (compliance, system prompt, monitoring): `decoded_views`, the reply
 decoded as base64, rot13 or leetspeak when it plausibly uses one of them.
@@ -155,6 +155,29 @@ _NATO_WORD = re.compile(r"[A-Za-z]+(?:-ray)?|\d")
 _NATO_HINT = re.compile(r"\b(?:alfa|alpha|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|"
                         r"juliett?|kilo|lima|mike|november|oscar|papa|quebec|romeo|sierra|tango|"
                         r"uniform|victor|whiske?y|x-?ray|yankee|zulu)\b", re.IGNORECASE)
+
+
+_CHARCODES = re.compile(r"(?<![\d.])\d{2,3}(?:(?:[ \t]*[,;][ \t]*|[ \t]+)\d{2,3}){3,}(?![\d.])")
+_NUMBER = re.compile(r"\d+")
+
+
+def charcode_runs(text: str) -> list[str]:
+    """Runs of four or more decimal character codes ("122, 101, 116, 97") read as the
+    printable ASCII they spell; a code outside 32-126 ends a run."""
+    out: list[str] = []
+    for m in _CHARCODES.finditer(text):
+        current: list[str] = []
+        for number in _NUMBER.findall(m.group()):
+            code = int(number)
+            if 32 <= code <= 126:
+                current.append(chr(code))
+                continue
+            if len(current) >= 4:
+                out.append("".join(current))
+            current = []
+        if len(current) >= 4:
+            out.append("".join(current))
+    return out
 
 
 def nato_runs(text: str) -> list[str]:

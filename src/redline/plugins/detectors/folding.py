@@ -37,7 +37,8 @@ HOMOGLYPHS = {
 # str.translate is slow on non-ASCII text; a regex over the few characters to fold is not.
 _FOLD_MAP = {**dict.fromkeys(ZERO_WIDTH, ""), **HOMOGLYPHS}
 _FOLD_RE = re.compile("[" + re.escape("".join(_FOLD_MAP)) + "]")
-_LEET = {"4": "a", "@": "a", "3": "e", "1": "i", "l": "i", "0": "o", "5": "s", "$": "s", "7": "t"}
+_LEET = {"4": "a", "@": "a", "8": "b", "3": "e", "1": "i", "l": "i", "0": "o", "5": "s", "$": "s",
+         "7": "t"}
 _LEET_STR = str.maketrans(_LEET)
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
 

@@ -8,7 +8,7 @@ matches is reported):
 * `homoglyph` / `zero_width` / `unicode`: equal once NFKC-normalised, Cyrillic/Greek
   look-alikes folded to Latin and zero-width characters stripped;
 * `separated`: equal once everything but letters and digits is dropped (`R L - C A N A R Y`);
-* `reversed`, `leetspeak` (4/@→a 3→e 1→i|l 0→o 5/$→s 7→t), `rot13`: of the separated form;
+* `reversed`, `leetspeak` (4/@→a 8→b 3→e 1→i|l 0→o 5/$→s 7→t), `rot13`: of the separated form;
 * `base64` (standard or urlsafe, padded or not, on its own or inside a longer encoded text)
   and `hex` (any case, with or without `0x`/`\\x`/space/colon separators).
 
@@ -202,6 +202,7 @@ _VIEW_MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "leet_map": lambda v: char_map(v["text"], alnum_only=True, leet=True),
     "url": lambda v: decoders.url_decoded(v["text"]),
     "nato": lambda v: decoders.nato_runs(v["text"]),
+    "charcodes": lambda v: [compact(run) for run in decoders.charcode_runs(v["text"])],
     "pieces": lambda v: compact_words(v["text"], 2000),
 }
 
@@ -258,7 +259,8 @@ def _find_secret(v: dict[str, Any], s: Secret) -> dict[str, Any] | None:
 
 
 def _find_decoded(v: dict[str, Any], s: Secret) -> dict[str, Any] | None:
-    """The forms that need decoding first: URL escapes, base32/58/85, NATO, parts."""
+    """The forms that need decoding first: URL escapes, base32/58/85, NATO, decimal character
+    codes, parts."""
     text = v["text"]
     unquoted = _view(v, "url")
     if unquoted is not None and unquoted != text and not v.get("inner"):
@@ -274,6 +276,9 @@ def _find_decoded(v: dict[str, Any], s: Secret) -> dict[str, Any] | None:
     for run in _view(v, "nato"):
         if s.key in run:
             return _finding(s, "nato", s.key, text, None)
+    for run in _view(v, "charcodes"):
+        if s.key in run:
+            return _finding(s, "charcodes", s.key, text, None)
     pieces = decoders.split_cover(_view(v, "pieces"), s.key)
     if pieces is not None:
         return _finding(s, "split", s.key, text, None, pieces=pieces)
