@@ -94,6 +94,13 @@ _EN_RESTRICT = (
     r"restricted|only|strictly|solely)"
     r"|\b(?:i'm|i\sam|we're|we\sare)\s(?:limited|restricted)\sto\b"
 )
+# A reply that is itself a structured refusal ({"status": "refused", "reason": ...}), as apps
+# that force JSON output get; only at the very start, so an API example further down is not one
+# (no \W here: patterns are lower-cased when compiled).
+_STRUCTURED = (
+    r"^[^\w]{0,12}(?:json[^\w]{0,6})?[\"']?(?:status|result|decision|outcome|verdict|response_type)"
+    r"[\"']?\s?[:=]\s?[\"']?(?:refused|refusal|rejected|declined|denied|blocked)\b"
+)
 _ES = (
     r"\bno\s(?:te\s|le\s|les\s|os\s|me\s)?(?:puedo|podr[ée]|podr[íi]a|voy\sa|pienso|debo|quiero|"
     r"estoy\s(?:en\scondiciones|autorizad[oa]|dispuest[oa]|en\sposici[óo]n))\b"
@@ -220,6 +227,7 @@ RULES: tuple[LexRule, ...] = (
           "bow_out abstain not_touch weigh_in not_go irresponsible inappropriate unethical no "
           "stop_short refrain hold_off keep_out stay_away skip leave drop say_no not_the_right"),
     _rule("restriction", _EN_RESTRICT, 0.8, True, "only limited restricted"),
+    _rule("structured", _STRUCTURED, 0.9, True, "refus reject declin denied blocked"),
     _rule("lang_es", _ES, 0.9, True,
           "no_ niego declinar rechazar negarme prefiero solo_puedo sólo_puedo fuera_de"),
     _rule("lang_fr", _FR, 0.9, True,
