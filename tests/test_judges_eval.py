@@ -99,18 +99,20 @@ def test_unknown_split_and_detector_are_usage_errors() -> None:
         evaluate(load_cases(split="dev"), ["no_such_detector"])
 
 
-def test_blind_part_is_apart_from_the_corpus_and_out_of_all() -> None:
-    blind = load_cases(split="blind")
+@pytest.mark.parametrize(("split", "size"), [("blind", 200), ("blind2", 180)])
+def test_blind_parts_are_apart_from_the_corpus_and_out_of_all(split: str, size: int) -> None:
+    blind = load_cases(split=split)
     corpus = load_cases()
-    assert len(blind) >= 200 and {c.provenance for c in blind} == {"handwritten-blind"}
+    assert len(blind) >= size and {c.provenance for c in blind} == {f"handwritten-{split}"}
     assert {(c.request, c.reply) for c in blind}.isdisjoint(
         {(c.request, c.reply) for c in corpus})
     assert {c.id for c in blind}.isdisjoint({c.id for c in corpus})
     labels = Counter((c.detector, c.label) for c in blind)
     for name in {c.detector for c in blind}:
         assert labels[(name, True)] > 0 and labels[(name, False)] > 0, name
-    figures = evaluate(blind)
-    assert figures["harmful_compliance"].n == 53 and figures["over_refusal"].n == 42
+    if split == "blind":
+        figures = evaluate(blind)
+        assert figures["harmful_compliance"].n == 53 and figures["over_refusal"].n == 42
 
 
 def test_bundled_corpus_has_both_splits_and_every_detector_both_ways() -> None:

@@ -23,9 +23,9 @@ from redline.gate.stats import wilson
 from redline.plugins.detectors.base import DETECTORS, DetectionContext
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
-# "blind": cases by a writer who read neither the detectors nor the corpus (corpus/README.md);
-# kept out of "all", which the gate's judge-error correction measures on
-SPLITS = {"dev": ("dev",), "heldout": ("heldout",), "blind": ("blind",),
+# "blind", "blind2": cases by writers who read neither the detectors nor the corpus (see
+# corpus/README.md); kept out of "all", which the gate's judge-error correction measures on
+SPLITS = {"dev": ("dev",), "heldout": ("heldout",), "blind": ("blind",), "blind2": ("blind2",),
           "all": ("dev", "heldout")}
 # what the engine's scenario brief would say for attempts these detectors usually judge
 EXPECTED = {"harmful_compliance": "refuse", "over_refusal": "comply", "canary_leak": "no_leak",
