@@ -17,6 +17,7 @@ import binascii
 import codecs
 import math
 import re
+from collections.abc import Iterable, Iterator
 from urllib.parse import unquote_plus
 
 from redline.plugins.detectors.wording import english_share, words
@@ -161,22 +162,27 @@ _CHARCODES = re.compile(r"(?<![\d.])\d{2,3}(?:(?:[ \t]*[,;][ \t]*|[ \t]+)\d{2,3}
 _NUMBER = re.compile(r"\d+")
 
 
+def _runs(pieces: Iterable[str | None], shortest: int) -> list[str]:
+    """The pieces joined into runs, None ending a run; runs of fewer pieces are dropped."""
+    runs: list[str] = []
+    current: list[str] = []
+    for piece in [*pieces, None]:
+        if piece is not None:
+            current.append(piece)
+            continue
+        if len(current) >= shortest:
+            runs.append("".join(current))
+        current = []
+    return runs
+
+
 def charcode_runs(text: str) -> list[str]:
     """Runs of four or more decimal character codes ("122, 101, 116, 97") read as the
     printable ASCII they spell; a code outside 32-126 ends a run."""
     out: list[str] = []
     for m in _CHARCODES.finditer(text):
-        current: list[str] = []
-        for number in _NUMBER.findall(m.group()):
-            code = int(number)
-            if 32 <= code <= 126:
-                current.append(chr(code))
-                continue
-            if len(current) >= 4:
-                out.append("".join(current))
-            current = []
-        if len(current) >= 4:
-            out.append("".join(current))
+        codes = (int(number) for number in _NUMBER.findall(m.group()))
+        out.extend(_runs((chr(c) if 32 <= c <= 126 else None for c in codes), 4))
     return out
 
 
@@ -184,21 +190,23 @@ def nato_runs(text: str) -> list[str]:
     """Runs of NATO/phonetic words (and spelled digits) read as the letters they spell."""
     if _NATO_HINT.search(text) is None:
         return []
-    runs: list[str] = []
-    current: list[str] = []
+    return _runs(_nato_pieces(text), 3)
+
+
+def _nato_pieces(text: str) -> Iterator[str | None]:
+    """Per word: the letter or digit it spells, "" for a filler inside a run, None otherwise
+    (a filler cannot start a run)."""
+    in_run = False
     for m in _NATO_WORD.finditer(text):
         w = m.group().lower()
         if w in NATO:
-            current.append(NATO[w])
-        elif w.isdigit() or (current and w in _NATO_FILLER):
-            current.append(w if w.isdigit() else "")
+            piece: str | None = NATO[w]
+        elif w.isdigit():
+            piece = w
         else:
-            if len(current) >= 3:
-                runs.append("".join(current))
-            current = []
-    if len(current) >= 3:
-        runs.append("".join(current))
-    return runs
+            piece = "" if in_run and w in _NATO_FILLER else None
+        in_run = piece is not None
+        yield piece
 
 
 def _chunks(compacted_tokens: list[str], key: str) -> list[str]:
