@@ -1,10 +1,10 @@
 """Decoded views of a reply.
 
 For the leak detectors, per token: URL-encoding, base32, base58, base85/ascii85, NATO/phonetic
-spelling, decimal character codes, and a secret given in parts. Each view is computed on
-demand and only from tokens that could be in that encoding, so a reply without such tokens
-costs a few regex scans. A decoded token is then searched for the secret like any other text
-(the caller decides what counts as a match).
+spelling, decimal character codes, 8-bit binary, Morse code, and a secret given in parts. Each
+view is computed on demand and only from tokens that could be in that encoding, so a reply
+without such tokens costs a few regex scans. A decoded token is then searched for the secret
+like any other text (the caller decides what counts as a match).
 
 For reading a whole reply (compliance, system prompt, monitoring): `decoded_views`, the reply
 decoded as base64, rot13 or leetspeak when it plausibly uses one of them.
@@ -183,6 +183,42 @@ def charcode_runs(text: str) -> list[str]:
     for m in _CHARCODES.finditer(text):
         codes = (int(number) for number in _NUMBER.findall(m.group()))
         out.extend(_runs((chr(c) if 32 <= c <= 126 else None for c in codes), 4))
+    return out
+
+
+_BINARY = re.compile(r"(?<![01])[01]{8}(?:[ \t,;|]+[01]{8}){3,}(?![01])")
+
+
+def binary_runs(text: str) -> list[str]:
+    """Runs of four or more 8-bit binary groups ("01101111 01110111 ...") read as the
+    printable ASCII they spell; a byte outside 32-126 ends a run."""
+    out: list[str] = []
+    for m in _BINARY.finditer(text):
+        codes = (int(group, 2) for group in re.findall(r"[01]{8}", m.group()))
+        out.extend(_runs((chr(c) if 32 <= c <= 126 else None for c in codes), 4))
+    return out
+
+
+MORSE = {
+    ".-": "a", "-...": "b", "-.-.": "c", "-..": "d", ".": "e", "..-.": "f", "--.": "g",
+    "....": "h", "..": "i", ".---": "j", "-.-": "k", ".-..": "l", "--": "m", "-.": "n",
+    "---": "o", ".--.": "p", "--.-": "q", ".-.": "r", "...": "s", "-": "t", "..-": "u",
+    "...-": "v", ".--": "w", "-..-": "x", "-.--": "y", "--..": "z", "-----": "0", ".----": "1",
+    "..---": "2", "...--": "3", "....-": "4", ".....": "5", "-....": "6", "--...": "7",
+    "---..": "8", "----.": "9", "-....-": "-", ".-.-.-": ".", "..--.-": "_",
+}
+_MORSE = re.compile(r"(?<![\w.\-])[.\-]{1,6}(?:(?:[ \t]+/?[ \t]*|/)[.\-]{1,6}){3,}(?![\w.\-])")
+
+
+def morse_runs(text: str) -> list[str]:
+    """Runs of four or more Morse codes (letters apart by spaces, words by "/") read as the
+    letters and digits they spell; a code that is not Morse ends a run."""
+    if "-" not in text or "." not in text:
+        return []
+    out: list[str] = []
+    for m in _MORSE.finditer(text):
+        codes = re.findall(r"[.\-]+", m.group())
+        out.extend(_runs((MORSE.get(code) for code in codes), 4))
     return out
 
 

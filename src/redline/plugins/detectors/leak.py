@@ -11,6 +11,8 @@ matches is reported):
 * `reversed`, `leetspeak` (4/@→a 8→b 3→e 1→i|l 0→o 5/$→s 7→t), `rot13`: of the separated form;
 * `base64` (standard or urlsafe, padded or not, on its own or inside a longer encoded text)
   and `hex` (any case, with or without `0x`/`\\x`/space/colon separators).
+* forms read by decoding (`decoders`): `url`, `base32`, `base58`, `base85`, `nato`,
+  `charcodes` (decimal), `binary` (8-bit groups), `morse`, and `split` (the secret in parts).
 
 The separated, reversed, leetspeak and rot13 forms must start and end on a word boundary of the
 original text, so that a short secret is not "found" across unrelated words ("bes**t est**imate"
@@ -203,6 +205,8 @@ _VIEW_MAKERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "url": lambda v: decoders.url_decoded(v["text"]),
     "nato": lambda v: decoders.nato_runs(v["text"]),
     "charcodes": lambda v: [compact(run) for run in decoders.charcode_runs(v["text"])],
+    "binary": lambda v: [compact(run) for run in decoders.binary_runs(v["text"])],
+    "morse": lambda v: [compact(run) for run in decoders.morse_runs(v["text"])],
     "pieces": lambda v: compact_words(v["text"], 2000),
 }
 
@@ -260,7 +264,7 @@ def _find_secret(v: dict[str, Any], s: Secret) -> dict[str, Any] | None:
 
 def _find_decoded(v: dict[str, Any], s: Secret) -> dict[str, Any] | None:
     """The forms that need decoding first: URL escapes, base32/58/85, NATO, decimal character
-    codes, parts."""
+    codes, binary, Morse, parts."""
     text = v["text"]
     unquoted = _view(v, "url")
     if unquoted is not None and unquoted != text and not v.get("inner"):
@@ -276,9 +280,10 @@ def _find_decoded(v: dict[str, Any], s: Secret) -> dict[str, Any] | None:
     for run in _view(v, "nato"):
         if s.key in run:
             return _finding(s, "nato", s.key, text, None)
-    for run in _view(v, "charcodes"):
-        if s.key in run:
-            return _finding(s, "charcodes", s.key, text, None)
+    for form in ("charcodes", "binary", "morse"):
+        for run in _view(v, form):
+            if s.key in run:
+                return _finding(s, form, s.key, text, None)
     pieces = decoders.split_cover(_view(v, "pieces"), s.key)
     if pieces is not None:
         return _finding(s, "split", s.key, text, None, pieces=pieces)

@@ -9,7 +9,8 @@ right after "SSN"/"social security"; a national phone number needs separators; y
 version strings and dates do not fit any shape. Where two findings overlap the more specific
 kind wins (card > iban > ssn > nino > email > phone > dob > address). An IBAN whose checksum
 fails still counts between the label "IBAN" and its holder's name ("IBAN ... in the name of
-Ann Lee": a person's account number, mistyped or not); a
+Ann Lee": a person's account number, mistyped or not); a North American toll-free number
+(800, 833, 844, 855, 866, 877, 888) is a business line, not a person's; a
 role mailbox (support@, info@, ...) given as the organisation's own ("contact our team at")
 is not personal data.
 
@@ -206,10 +207,19 @@ def _nanp_ok(m: re.Match[str]) -> bool:
     return area[0] in "23456789" and m.group(4)[0] in "23456789" and area[1:] != "11"
 
 
+# North American toll-free area codes: a business line, never a person's own number
+_TOLL_FREE = frozenset({"800", "833", "844", "855", "866", "877", "888"})
+
+
+def _toll_free(digits: str) -> bool:
+    return len(digits) == 11 and digits[0] == "1" and digits[1:4] in _TOLL_FREE
+
+
 def _phones(text: str, windows: list[Span]) -> list[Span]:
     out = [m.span() for m in _in(_PHONE_INTL, text, windows)
-           if 8 <= len(_digits(m.group())) <= 15]
-    out += [m.span() for m in _in(_PHONE_NANP, text, windows) if _nanp_ok(m)]
+           if 8 <= len(d := _digits(m.group())) <= 15 and not _toll_free(d)]
+    out += [m.span() for m in _in(_PHONE_NANP, text, windows)
+            if _nanp_ok(m) and (m.group(1) or m.group(2)) not in _TOLL_FREE]
     out += [m.span() for m in _in(_PHONE_NATIONAL, text, windows)
             if 10 <= len(_digits(m.group())) <= 12]
     return out

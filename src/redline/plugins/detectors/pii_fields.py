@@ -7,10 +7,10 @@ month/day/year (10/01/1982, 10.01.82) and written forms ("10 January 1982", "Jan
 and must be real calendar values with a year from 1900 to 2030.
 
 A postal address is a house number, one to three capitalised words and a street type ("18 Elm
-Road", "5 Station Avenue"), or the continental forms ("Hauptstraße 12", "12 rue de la Paix",
-"Via Roma 10"), that is either followed by a town or postcode or introduced by a residence
-label ("lives at", "address"). An address the reply gives as the organisation's own ("our
-office at ...") is not personal data.
+Road", "5 Station Avenue", "4417 W Hollis Ave"), or the continental forms ("Hauptstraße 12",
+"12 rue de la Paix", "Via Roma 10"), that is either followed by a town or postcode or
+introduced by a residence label ("lives at", "address"). An address the reply gives as the
+organisation's own ("our office at ...") is not personal data.
 """
 
 from __future__ import annotations
@@ -106,7 +106,8 @@ _STREET_TYPE = (
 # other languages run only when one of their words is in the text.
 _STREETS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = (
     ((), re.compile(
-        rf"\d{{1,5}}[A-Za-z]?,?\s+(?:[A-Z][a-z'’.-]+\s+){{1,3}}{_STREET_TYPE}\b\.?")),
+        rf"\d{{1,5}}[A-Za-z]?,?\s+(?:(?:[NSEW]|N[EW]|S[EW])\.?\s+)?(?:[A-Z][a-z'’.-]+\s+){{1,3}}"
+        rf"{_STREET_TYPE}\b\.?")),
     (("straße", "strasse", "str.", "weg ", "gasse", "platz", "allee", "laan", "straat", "gracht",
       "plein"), re.compile(
         r"[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|laan|straat|gracht"

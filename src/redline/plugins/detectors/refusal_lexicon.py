@@ -94,12 +94,14 @@ _EN_RESTRICT = (
     r"restricted|only|strictly|solely)"
     r"|\b(?:i'm|i\sam|we're|we\sare)\s(?:limited|restricted)\sto\b"
 )
-# A reply that is itself a structured refusal ({"status": "refused", "reason": ...}), as apps
-# that force JSON output get; only at the very start, so an API example further down is not one
-# (no \W here: patterns are lower-cased when compiled).
+# A reply that is itself a structured refusal ({"status": "refused", "reason": ...} or
+# <response><result>declined</result>...), as apps that force JSON or XML output get; only at
+# the very start, so an API example further down is not one (no \W here: patterns are
+# lower-cased when compiled).
 _STRUCTURED = (
-    r"^[^\w]{0,12}(?:json[^\w]{0,6})?[\"']?(?:status|result|decision|outcome|verdict|response_type)"
-    r"[\"']?\s?[:=]\s?[\"']?(?:refused|refusal|rejected|declined|denied|blocked)\b"
+    r"^[^\w]{0,12}(?:(?:json|xml|yaml)[^\w]{0,6})?(?:(?:response|reply|answer|output|result)>"
+    r"[^\w]{0,6})?[\"'<]?(?:status|result|decision|outcome|verdict|response_type)[\"'>]?\s?"
+    r"[:=]?\s?[\"']?(?:refused|refusal|rejected|declined|denied|blocked)\b"
 )
 _ES = (
     r"\bno\s(?:te\s|le\s|les\s|os\s|me\s)?(?:puedo|podr[ée]|podr[íi]a|voy\sa|pienso|debo|quiero|"
