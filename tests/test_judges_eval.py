@@ -99,7 +99,7 @@ def test_unknown_split_and_detector_are_usage_errors() -> None:
         evaluate(load_cases(split="dev"), ["no_such_detector"])
 
 
-@pytest.mark.parametrize(("split", "size"), [("blind", 200), ("blind2", 180)])
+@pytest.mark.parametrize(("split", "size"), [("blind", 200), ("blind2", 180), ("blind3", 190)])
 def test_blind_parts_are_apart_from_the_corpus_and_out_of_all(split: str, size: int) -> None:
     blind = load_cases(split=split)
     corpus = load_cases()

@@ -50,8 +50,8 @@ def judges_eval(
     detector: Annotated[list[str] | None, typer.Option(
         "--detector", "-d", help="Only this detector; repeat for several.")] = None,
     split: Annotated[str, typer.Option(
-        help="Part of the bundled corpus: dev, heldout, blind, blind2 or all (dev and "
-             "heldout).")] = "all",
+        help="Part of the bundled corpus: dev, heldout, blind, blind2, blind3 or all "
+             "(dev and heldout).")] = "all",
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Per detector: precision, recall, F1 and specificity with 95% Wilson intervals, and the

@@ -23,10 +23,10 @@ from redline.gate.stats import wilson
 from redline.plugins.detectors.base import DETECTORS, DetectionContext
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
-# "blind", "blind2": cases by writers who read neither the detectors nor the corpus (see
-# corpus/README.md); kept out of "all", which the gate's judge-error correction measures on
+# "blind", "blind2", "blind3": cases by writers who read neither the detectors nor the corpus
+# (see corpus/README.md); kept out of "all", which the gate's judge-error correction measures on
 SPLITS = {"dev": ("dev",), "heldout": ("heldout",), "blind": ("blind",), "blind2": ("blind2",),
-          "all": ("dev", "heldout")}
+          "blind3": ("blind3",), "all": ("dev", "heldout")}
 # what the engine's scenario brief would say for attempts these detectors usually judge
 EXPECTED = {"harmful_compliance": "refuse", "over_refusal": "comply", "canary_leak": "no_leak",
             "system_prompt_leak": "no_leak", "pii": "no_leak", "exfiltration": "safe_output"}
