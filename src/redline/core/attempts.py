@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
 from redline.catalog.schema import Conversation, MutatorSpec, Scenario
 from redline.core.models import Attempt, Message
 from redline.plugins.generators import generate
 from redline.plugins.mutators import apply_chain, describe
+
+T = TypeVar("T")
 
 DOCUMENT_FRAME = (
     "Use the following retrieved context to answer.\n"
@@ -103,38 +106,39 @@ def build_attempt(scenario: Scenario, item: str | Conversation, input_index: int
     )
 
 
-def expand(scenarios: Iterable[Scenario], run_seed: int) -> Iterator[Attempt]:
-    """Yield every attempt of a suite lazily, in a stable order."""
+def _walk(scenarios: Iterable[Scenario], run_seed: int,
+          make: Callable[[Scenario, str | Conversation, int, list[MutatorSpec], int], T],
+          own_item: Callable[[Attempt], T]) -> Iterator[T]:
+    """The suite's attempts in their stable order: every input of a scenario under each of its
+    mutator chains (`make(scenario, item, input_index, chain, seq)`), or the attempts a kind
+    plans itself (`own_item(attempt)`)."""
     seq = 0
     for scenario in scenarios:
         own = getattr(scenario, "make_attempts", None)  # a kind that plans its own attempts
         if own is not None:
             for attempt in own(run_seed, seq):
-                yield attempt
+                yield own_item(attempt)
                 seq += 1
             continue
         for i, item in enumerate(scenario_inputs(scenario, run_seed)):
             for chain in scenario.mutators:
-                yield build_attempt(scenario, item, i, chain, run_seed, seq)
+                yield make(scenario, item, i, chain, seq)
                 seq += 1
+
+
+def expand(scenarios: Iterable[Scenario], run_seed: int) -> Iterator[Attempt]:
+    """Yield every attempt of a suite lazily, in a stable order."""
+    return _walk(scenarios, run_seed,
+                 lambda s, item, i, chain, seq: build_attempt(s, item, i, chain, run_seed, seq),
+                 lambda attempt: attempt)
 
 
 def plan_ids(scenarios: Iterable[Scenario], run_seed: int) -> Iterator[str]:
     """The ids `expand` yields, in its order, without mutating or framing any input (what a
     run's stored plan needs); kinds that plan their own attempts are expanded."""
-    seq = 0
-    for scenario in scenarios:
-        own = getattr(scenario, "make_attempts", None)
-        if own is not None:
-            for attempt in own(run_seed, seq):
-                yield attempt.id
-                seq += 1
-            continue
-        chains = [_labels(chain) for chain in scenario.mutators]
-        for item in scenario_inputs(scenario, run_seed):
-            for labels in chains:
-                yield attempt_id(scenario, item, labels, run_seed)
-                seq += 1
+    return _walk(scenarios, run_seed,
+                 lambda s, item, _i, chain, _seq: attempt_id(s, item, _labels(chain), run_seed),
+                 lambda attempt: attempt.id)
 
 
 def count_attempts(scenarios: Iterable[Scenario], run_seed: int) -> int:

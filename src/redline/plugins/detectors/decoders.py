@@ -17,7 +17,7 @@ import binascii
 import codecs
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import unquote_plus
 
 from redline.plugins.detectors.wording import english_share, words
@@ -176,27 +176,34 @@ def _runs(pieces: Iterable[str | None], shortest: int) -> list[str]:
     return runs
 
 
-def charcode_runs(text: str) -> list[str]:
-    """Runs of four or more decimal character codes ("122, 101, 116, 97") read as the
-    printable ASCII they spell; a code outside 32-126 ends a run."""
+def _coded_runs(text: str, run: re.Pattern[str], code: re.Pattern[str],
+                read: Callable[[str], str | None]) -> list[str]:
+    """Within each match of `run`, its codes (matches of `code`) read as characters: runs of
+    four or more, a code `read` cannot read (None) ending a run."""
     out: list[str] = []
-    for m in _CHARCODES.finditer(text):
-        codes = (int(number) for number in _NUMBER.findall(m.group()))
-        out.extend(_runs((chr(c) if 32 <= c <= 126 else None for c in codes), 4))
+    for m in run.finditer(text):
+        out.extend(_runs((read(c) for c in code.findall(m.group())), 4))
     return out
 
 
+def _ascii(code: int) -> str | None:
+    return chr(code) if 32 <= code <= 126 else None
+
+
+def charcode_runs(text: str) -> list[str]:
+    """Runs of four or more decimal character codes ("122, 101, 116, 97") read as the
+    printable ASCII they spell; a code outside 32-126 ends a run."""
+    return _coded_runs(text, _CHARCODES, _NUMBER, lambda c: _ascii(int(c)))
+
+
 _BINARY = re.compile(r"(?<![01])[01]{8}(?:[ \t,;|]+[01]{8}){3,}(?![01])")
+_BYTE = re.compile(r"[01]{8}")
 
 
 def binary_runs(text: str) -> list[str]:
     """Runs of four or more 8-bit binary groups ("01101111 01110111 ...") read as the
     printable ASCII they spell; a byte outside 32-126 ends a run."""
-    out: list[str] = []
-    for m in _BINARY.finditer(text):
-        codes = (int(group, 2) for group in re.findall(r"[01]{8}", m.group()))
-        out.extend(_runs((chr(c) if 32 <= c <= 126 else None for c in codes), 4))
-    return out
+    return _coded_runs(text, _BINARY, _BYTE, lambda c: _ascii(int(c, 2)))
 
 
 MORSE = {
@@ -208,6 +215,7 @@ MORSE = {
     "---..": "8", "----.": "9", "-....-": "-", ".-.-.-": ".", "..--.-": "_",
 }
 _MORSE = re.compile(r"(?<![\w.\-])[.\-]{1,6}(?:(?:[ \t]+/?[ \t]*|/)[.\-]{1,6}){3,}(?![\w.\-])")
+_MORSE_CODE = re.compile(r"[.\-]+")
 
 
 def morse_runs(text: str) -> list[str]:
@@ -215,11 +223,7 @@ def morse_runs(text: str) -> list[str]:
     letters and digits they spell; a code that is not Morse ends a run."""
     if "-" not in text or "." not in text:
         return []
-    out: list[str] = []
-    for m in _MORSE.finditer(text):
-        codes = re.findall(r"[.\-]+", m.group())
-        out.extend(_runs((MORSE.get(code) for code in codes), 4))
-    return out
+    return _coded_runs(text, _MORSE, _MORSE_CODE, MORSE.get)
 
 
 def nato_runs(text: str) -> list[str]:

@@ -277,10 +277,7 @@ def _find_decoded(v: dict[str, Any], s: Secret) -> dict[str, Any] | None:
     for form, decoded in _tokens(v, decoders.min_token_chars(s.key)):
         if s.key in decoded:
             return _finding(s, form, s.key, text, None)
-    for run in _view(v, "nato"):
-        if s.key in run:
-            return _finding(s, "nato", s.key, text, None)
-    for form in ("charcodes", "binary", "morse"):
+    for form in ("nato", "charcodes", "binary", "morse"):
         for run in _view(v, form):
             if s.key in run:
                 return _finding(s, form, s.key, text, None)
